@@ -1,0 +1,86 @@
+// The MCP listener: a Fastify instance that never listens by itself (main.ts and tests decide that).
+// It serves the MCP endpoint and nothing else; every answer the gateway makes itself is JSON-RPC shaped.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/options.ts';
+import { GatewayError, sendGatewayError } from './errors.ts';
+import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
+
+export type AppDeps = McpHandlerDeps & { logger: Logger };
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Fastify's own errors (body parsing, limits) as the gateway's error kinds. */
+function fromFastifyError(err: FastifyError): GatewayError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new GatewayError('PARSE_ERROR');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_CHARSET':
+      return new GatewayError('BAD_REQUEST', err.message);
+    default:
+      if (err.statusCode === 413) return new GatewayError('BODY_TOO_LARGE');
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new GatewayError('BAD_REQUEST');
+      return new GatewayError('INTERNAL', undefined, { cause: err });
+  }
+}
+
+export function buildApp(config: GatewayConfig, deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true, // one line per request comes from http/exchange.ts
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: false, // answered below, JSON-RPC shaped
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    exposeHeadRoutes: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // POST bodies are read as bytes: they are checked (edge-checks.ts) and forwarded unchanged.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (deps.lifecycle.stopping) {
+      reply.hijack();
+      reply.raw.setHeader('connection', 'close');
+      sendGatewayError(reply.raw, new GatewayError('SHUTTING_DOWN'));
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const gwErr = err instanceof GatewayError ? err : fromFastifyError(err);
+    if (gwErr.code === 'INTERNAL') request.log.error({ err }, 'unexpected failure');
+    reply.hijack();
+    sendGatewayError(reply.raw, gwErr);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.hijack();
+    sendGatewayError(reply.raw, new GatewayError('NOT_FOUND', `no MCP endpoint at ${request.url.split('?')[0]?.slice(0, 200)}`));
+  });
+
+  const handler = createMcpHandler(deps);
+  // OPTIONS goes to a backend too: CORS preflights are the backend's to answer.
+  app.route({ method: ['POST', 'GET', 'DELETE', 'OPTIONS'], url: config.mcpPath, handler });
+  app.route({
+    method: ['PUT', 'PATCH', 'HEAD'],
+    url: config.mcpPath,
+    handler: (_request, reply) => {
+      reply.hijack();
+      sendGatewayError(reply.raw, new GatewayError('METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'GET, POST, DELETE' } }));
+    },
+  });
+  return app;
+}

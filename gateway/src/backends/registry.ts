@@ -1,0 +1,98 @@
+// The set of known backends. Discovery replaces the set; health checks flip `healthy`; the router asks for
+// live backends. Listeners hear when a backend goes down or away, so its sessions can be unbound.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { Backend, type BackendSpec, type PoolOptions } from './backend.ts';
+
+export type BackendLossReason = 'down' | 'removed';
+
+interface RegistryEvents {
+  /** A backend stopped serving (health) or left discovery: its sessions are lost. */
+  lost: [backend: Backend, reason: BackendLossReason];
+  /** A backend became healthy again. */
+  up: [backend: Backend];
+  /** The set or a backend's flags changed. */
+  changed: [];
+}
+
+export class BackendRegistry extends EventEmitter<RegistryEvents> {
+  readonly #backends = new Map<string, Backend>();
+  readonly #pool: PoolOptions;
+  readonly #log: Logger;
+  #roundRobin = 0;
+
+  constructor(pool: PoolOptions, logger: Logger) {
+    super();
+    this.#pool = pool;
+    this.#log = logger;
+  }
+
+  /** Replaces the known set with what discovery reports now. */
+  update(specs: readonly BackendSpec[]): void {
+    const seen = new Set<string>();
+    for (const spec of specs) {
+      seen.add(spec.id);
+      const existing = this.#backends.get(spec.id);
+      if (existing && existing.url.href === spec.url.href) {
+        existing.update(spec);
+        continue;
+      }
+      if (existing) this.#remove(existing); // same identity, new address: a different server
+      this.#backends.set(spec.id, new Backend(spec, this.#pool));
+      this.#log.info({ backend: spec.id, url: spec.url.href }, 'backend added');
+    }
+    for (const b of [...this.#backends.values()]) if (!seen.has(b.id)) this.#remove(b);
+    this.emit('changed');
+  }
+
+  get(id: string): Backend | undefined {
+    return this.#backends.get(id);
+  }
+
+  list(): Backend[] {
+    return [...this.#backends.values()];
+  }
+
+  /** Backends that may take new sessions and sessionless requests. */
+  live(): Backend[] {
+    return this.list().filter((b) => b.acceptsNew);
+  }
+
+  /** Round robin over live backends, skipping `exclude`; undefined when none is left. */
+  nextLive(exclude?: ReadonlySet<string>): Backend | undefined {
+    const live = this.live().filter((b) => !exclude?.has(b.id));
+    if (live.length === 0) return undefined;
+    this.#roundRobin = (this.#roundRobin + 1) % 1_000_000_007;
+    return live[this.#roundRobin % live.length];
+  }
+
+  markDown(backend: Backend, cause: string): void {
+    if (!backend.healthy || this.#backends.get(backend.id) !== backend) return;
+    backend.healthy = false;
+    this.#log.warn({ backend: backend.id, cause }, 'backend marked down');
+    this.emit('lost', backend, 'down');
+    this.emit('changed');
+  }
+
+  markUp(backend: Backend): void {
+    backend.consecutiveResets = 0;
+    if (backend.healthy || this.#backends.get(backend.id) !== backend) return;
+    backend.healthy = true;
+    this.#log.info({ backend: backend.id }, 'backend up');
+    this.emit('up', backend);
+    this.emit('changed');
+  }
+
+  async close(): Promise<void> {
+    const all = this.list();
+    this.#backends.clear();
+    await Promise.allSettled(all.map((b) => b.close()));
+  }
+
+  #remove(b: Backend): void {
+    this.#backends.delete(b.id);
+    this.#log.info({ backend: b.id }, 'backend removed');
+    this.emit('lost', b, 'removed');
+    void b.close();
+  }
+}

@@ -1,0 +1,115 @@
+// The one place that maps a failure to an HTTP status and a JSON-RPC error object. Every error the gateway
+// itself answers at the MCP edge goes through here: never plain text, never a stack trace.
+import type { ServerResponse } from 'node:http';
+
+/** JSON-RPC 2.0 error codes (https://www.jsonrpc.org/specification#error_object) and MCP's conventions. */
+export const RPC = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  INTERNAL_ERROR: -32603,
+  /** Implementation-defined server error, used by the MCP SDK for transport-level rejections. */
+  SERVER_ERROR: -32000,
+  /** MCP Streamable HTTP: an unknown or expired session (answered with HTTP 404). */
+  SESSION_NOT_FOUND: -32001,
+} as const;
+
+export type JsonRpcId = string | number | null;
+
+interface ErrorKind {
+  status: number;
+  rpc: number;
+  message: string;
+  /** Seconds for Retry-After, where a retry helps. */
+  retryAfter?: number;
+}
+
+/** Stable codes: tests, logs and metrics key on these, never on message text. */
+export const ERROR_KINDS = {
+  PARSE_ERROR: { status: 400, rpc: RPC.PARSE_ERROR, message: 'Parse error: the body is not valid JSON' },
+  INVALID_REQUEST: { status: 400, rpc: RPC.INVALID_REQUEST, message: 'Invalid Request: not a JSON-RPC 2.0 message' },
+  INVALID_SESSION_ID: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request: invalid Mcp-Session-Id header' },
+  BAD_REQUEST: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request' },
+  SESSION_NOT_FOUND: { status: 404, rpc: RPC.SESSION_NOT_FOUND, message: 'Session not found' },
+  NOT_FOUND: { status: 404, rpc: RPC.SERVER_ERROR, message: 'Not Found' },
+  METHOD_NOT_ALLOWED: { status: 405, rpc: RPC.SERVER_ERROR, message: 'Method Not Allowed' },
+  NOT_ACCEPTABLE: { status: 406, rpc: RPC.SERVER_ERROR, message: 'Not Acceptable' },
+  BODY_TOO_LARGE: { status: 413, rpc: RPC.SERVER_ERROR, message: 'Payload Too Large' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    rpc: RPC.SERVER_ERROR,
+    message: 'Unsupported Media Type: Content-Type must be application/json',
+  },
+  HEADERS_TOO_LARGE: { status: 431, rpc: RPC.SERVER_ERROR, message: 'Request Header Fields Too Large' },
+  INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Internal error' },
+  UPSTREAM_ERROR: { status: 502, rpc: RPC.INTERNAL_ERROR, message: 'Bad Gateway: the backend failed', retryAfter: 1 },
+  NO_BACKEND: { status: 503, rpc: RPC.INTERNAL_ERROR, message: 'Service Unavailable: no live backend', retryAfter: 2 },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    rpc: RPC.INTERNAL_ERROR,
+    message: 'Service Unavailable: the session store cannot be reached',
+    retryAfter: 1,
+  },
+  SESSION_CAPACITY: {
+    status: 503,
+    rpc: RPC.INTERNAL_ERROR,
+    message: 'Service Unavailable: the gateway holds as many sessions as it may',
+    retryAfter: 5,
+  },
+  SHUTTING_DOWN: { status: 503, rpc: RPC.INTERNAL_ERROR, message: 'Service Unavailable: the gateway is shutting down', retryAfter: 1 },
+  UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.INTERNAL_ERROR, message: 'Gateway Timeout: the backend did not answer in time', retryAfter: 1 },
+} as const satisfies Record<string, ErrorKind>;
+
+export type GatewayErrorCode = keyof typeof ERROR_KINDS;
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly status: number;
+  readonly rpcCode: number;
+  readonly retryAfter: number | undefined;
+  /** Extra response headers, e.g. Allow for 405. */
+  readonly headers: Record<string, string>;
+
+  constructor(code: GatewayErrorCode, detail?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+    const kind: ErrorKind = ERROR_KINDS[code];
+    super(detail ? `${kind.message}: ${detail}` : kind.message, options?.cause ? { cause: options.cause } : undefined);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = kind.status;
+    this.rpcCode = kind.rpc;
+    this.retryAfter = kind.retryAfter;
+    this.headers = options?.headers ?? {};
+  }
+}
+
+export function jsonRpcErrorBody(err: GatewayError, id: JsonRpcId | undefined): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    // The request's id when it is known (JSON-RPC 2.0 §5: null only when it cannot be determined).
+    id: id ?? null,
+    error: { code: err.rpcCode, message: err.message, data: { reason: err.code.toLowerCase() } },
+  });
+}
+
+/** Writes the error as the whole response; a response already under way is cut instead. */
+export function sendGatewayError(res: ServerResponse, err: GatewayError, id?: JsonRpcId): void {
+  if (res.headersSent) {
+    res.destroy(err);
+    return;
+  }
+  const body = jsonRpcErrorBody(err, id);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...err.headers,
+  };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  res.writeHead(err.status, headers);
+  res.end(body);
+}
+
+/** Any thrown value as a GatewayError; unknown failures become INTERNAL without leaking their text. */
+export function asGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError('INTERNAL', undefined, { cause: err });
+}

@@ -1,0 +1,86 @@
+// One request/response pair on the MCP port, from arrival to the last byte: it collects what the request
+// turned out to be (JSON-RPC method, tool, session, backend, status) and, when the response is over,
+// records the metrics and writes the request's one log line. Payloads are never logged.
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import { sendGatewayError, type GatewayError, type JsonRpcId } from '../errors.ts';
+import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
+import { methodLabel, type BoundedLabel } from '../metrics/labels.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
+import { shortId } from '../routing/session-directory.ts';
+
+export interface ExchangeDeps {
+  metrics: GatewayMetrics;
+  toolLabel: BoundedLabel;
+}
+
+export class Exchange {
+  readonly res: ServerResponse;
+  readonly httpMethod: string;
+  readonly #deps: ExchangeDeps;
+  readonly #log: FastifyBaseLogger;
+  readonly #start = performance.now();
+  #headersAt: number | undefined;
+  rpcId: JsonRpcId | undefined;
+  rpcMethod: string | undefined;
+  tool: string | undefined;
+  isResponseOnly = false;
+  sessionId: string | undefined;
+  backend: string | undefined;
+  route: string | undefined;
+  errorCode: string | undefined;
+  outcome: string | undefined;
+  #finished = false;
+
+  constructor(httpMethod: string, res: ServerResponse, log: FastifyBaseLogger, deps: ExchangeDeps) {
+    this.httpMethod = httpMethod;
+    this.res = res;
+    this.#log = log;
+    this.#deps = deps;
+    res.once('close', () => this.#finish());
+  }
+
+  setPeek(peek: JsonRpcPeek): void {
+    this.rpcId = peek.id;
+    this.rpcMethod = peek.method;
+    this.isResponseOnly = peek.method === undefined;
+    if (peek.method === 'tools/call') this.tool = peek.name;
+  }
+
+  /** Response headers are about to go out: the request-duration metric stops here. */
+  markHeaders(): void {
+    this.#headersAt ??= performance.now();
+  }
+
+  /** Answers with the gateway's own JSON-RPC error (or cuts a response already under way). */
+  fail(err: GatewayError): void {
+    this.errorCode = err.code;
+    this.markHeaders();
+    sendGatewayError(this.res, err, this.rpcId);
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const method = methodLabel(this.httpMethod, this.rpcMethod, this.isResponseOnly);
+    const status = this.res.headersSent ? this.res.statusCode : 0;
+    const m = this.#deps.metrics;
+    m.requests.inc({ method, tool: this.tool === undefined ? '' : this.#deps.toolLabel.label(this.tool), status: String(status) });
+    const headersAt = this.#headersAt ?? performance.now();
+    m.requestDuration.observe({ method }, (headersAt - this.#start) / 1000);
+
+    const line: Record<string, unknown> = {
+      http: this.httpMethod,
+      method: this.rpcMethod?.slice(0, 64),
+      status,
+      ms: Math.round((performance.now() - this.#start) * 100) / 100,
+    };
+    if (this.tool !== undefined) line.tool = this.tool.slice(0, 64);
+    if (this.sessionId !== undefined) line.session = shortId(this.sessionId);
+    if (this.backend !== undefined) line.backend = this.backend;
+    if (this.route !== undefined) line.route = this.route;
+    if (this.errorCode !== undefined) line.error = this.errorCode;
+    if (this.outcome !== undefined) line.outcome = this.outcome;
+    this.#log.info(line, 'request');
+  }
+}

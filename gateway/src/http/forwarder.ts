@@ -1,0 +1,114 @@
+// Sends a checked request to a backend and streams the answer back, applying the failure policy:
+//  - a connection that could not be made delivered nothing, so the backend is marked down and another one is
+//    tried (for requests without affinity; DESIGN.md: "retry only when the connection failed");
+//  - a timeout is 504, a reset or other failure 502, both with Retry-After;
+//  - a client that went away ends the exchange quietly (its upstream request was aborted).
+import type { Dispatcher } from 'undici';
+import type { Backend } from '../backends/backend.ts';
+import type { HealthChecker } from '../backends/health.ts';
+import type { GatewayConfig } from '../config/options.ts';
+import { GatewayError } from '../errors.ts';
+import type { Lifecycle } from '../lifecycle.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
+import { relayResponse, type RelayOptions } from '../proxy/relay.ts';
+import { sendUpstream, type UpstreamRequest } from '../proxy/send.ts';
+import { classifyUpstreamError, type UpstreamFailureKind } from '../proxy/upstream-error.ts';
+import type { Exchange } from './exchange.ts';
+
+export interface ForwarderDeps {
+  config: GatewayConfig;
+  health: HealthChecker;
+  metrics: GatewayMetrics;
+  lifecycle: Lifecycle;
+}
+
+/** Thrown when the client went away: nothing more to answer. */
+export class ClientGone extends Error {}
+
+/** Thrown by `sendPinned` when the backend cannot be reached at all. */
+export class BackendUnreachable extends Error {}
+
+export interface Sent {
+  backend: Backend;
+  upstream: Dispatcher.ResponseData;
+}
+
+export class Forwarder {
+  readonly #d: ForwarderDeps;
+
+  constructor(deps: ForwarderDeps) {
+    this.#d = deps;
+  }
+
+  /** Sends to the backend `pick` names, trying others while connections fail. */
+  async sendWithRetry(pick: (exclude: ReadonlySet<string>) => Backend | undefined, req: UpstreamRequest): Promise<Sent> {
+    const exclude = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const backend = pick(exclude);
+      if (!backend) throw new GatewayError('NO_BACKEND');
+      try {
+        return { backend, upstream: await this.#send(backend, req) };
+      } catch (err) {
+        if (!(err instanceof BackendUnreachable)) throw err;
+        exclude.add(backend.id);
+        if (attempt >= this.#d.config.maxRetries) throw new GatewayError('NO_BACKEND', 'no backend could be reached');
+      }
+    }
+  }
+
+  /** Sends to one given backend (a session's); BackendUnreachable when it cannot be reached. */
+  async sendPinned(backend: Backend, req: UpstreamRequest): Promise<Sent> {
+    return { backend, upstream: await this.#send(backend, req) };
+  }
+
+  /** Streams the upstream response to the client; records failures mid-stream. */
+  async relay(ex: Exchange, sent: Sent, extra?: Partial<RelayOptions>): Promise<void> {
+    const { metrics, lifecycle, config } = this.#d;
+    ex.markHeaders();
+    let leaveStream: (() => void) | undefined;
+    const outcome = await relayResponse(sent.upstream, ex.res, {
+      sseKeepAliveMs: config.sseKeepAliveMs,
+      bodyIdleTimeoutMs: config.upstreamBodyTimeoutMs,
+      onStreamOpen: (stop) => {
+        metrics.streamsOpen.inc();
+        // On shutdown the stream is ended cleanly; the client reconnects to another replica.
+        leaveStream = lifecycle.addStream(stop);
+      },
+      onStreamClose: () => {
+        metrics.streamsOpen.dec();
+        leaveStream?.();
+      },
+      ...extra,
+    });
+    ex.outcome = outcome.result;
+    if (outcome.result === 'upstream-failed' && !lifecycle.stopping) {
+      const { kind, code } = classifyUpstreamError(outcome.error);
+      this.#countFailure(sent.backend, kind);
+      if (kind === 'reset') this.#d.health.resetSeen(sent.backend, code);
+      ex.errorCode = `UPSTREAM_${kind.toUpperCase()}`;
+    }
+  }
+
+  async #send(backend: Backend, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+    try {
+      const upstream = await sendUpstream(backend, req, this.#d.config.upstreamTimeoutMs);
+      this.#d.health.succeeded(backend);
+      return upstream;
+    } catch (err) {
+      const { kind, code } = classifyUpstreamError(err);
+      if (kind === 'aborted' || req.signal.aborted) throw new ClientGone();
+      this.#countFailure(backend, kind);
+      if (kind === 'connect') {
+        this.#d.health.connectFailed(backend, code);
+        throw new BackendUnreachable(code);
+      }
+      if (kind === 'reset') this.#d.health.resetSeen(backend, code);
+      throw new GatewayError(kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR', code, { cause: err });
+    }
+  }
+
+  #countFailure(backend: Backend, kind: UpstreamFailureKind): void {
+    const label = kind === 'connect' || kind === 'timeout' || kind === 'reset' ? kind : 'other';
+    this.#d.metrics.upstreamErrors.inc({ backend: backend.id, kind: label });
+  }
+}

@@ -1,0 +1,201 @@
+// The MCP endpoint (POST, GET, DELETE): edge checks, classification, and one path per request class
+// (DESIGN.md "Request flow", step 3).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Backend } from '../backends/backend.ts';
+import type { BackendRegistry } from '../backends/registry.ts';
+import type { GatewayConfig } from '../config/options.ts';
+import { asGatewayError, GatewayError } from '../errors.ts';
+import type { Lifecycle } from '../lifecycle.ts';
+import { classify } from '../mcp/classify.ts';
+import { H, isValidSessionId } from '../mcp/headers.ts';
+import { rpcIdOf } from '../mcp/jsonrpc.ts';
+import type { BoundedLabel } from '../metrics/labels.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
+import { upstreamHeaders } from '../proxy/headers.ts';
+import type { UpstreamRequest } from '../proxy/send.ts';
+import type { Placement } from '../routing/placement.ts';
+import type { SessionDirectory } from '../routing/session-directory.ts';
+import { checkRequest, type CheckedRequest } from './edge-checks.ts';
+import { Exchange } from './exchange.ts';
+import { BackendUnreachable, ClientGone, type Forwarder, type Sent } from './forwarder.ts';
+import { discardBody } from '../proxy/discard.ts';
+
+export interface McpHandlerDeps {
+  config: GatewayConfig;
+  registry: BackendRegistry;
+  directory: SessionDirectory;
+  placement: Placement;
+  forwarder: Forwarder;
+  metrics: GatewayMetrics;
+  toolLabel: BoundedLabel;
+  lifecycle: Lifecycle;
+}
+
+/** The principal the auth layer verified for this request (absent when auth is off). */
+export function principalOf(request: FastifyRequest): string | undefined {
+  return (request as FastifyRequest & { principal?: string }).principal;
+}
+
+export function createMcpHandler(d: McpHandlerDeps) {
+  return async function mcpHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const ex = new Exchange(request.method, reply.raw, request.log, d);
+    const leave = d.lifecycle.enter();
+    ex.res.once('close', leave);
+    try {
+      const checked = checkRequest(request.method, request.headers, request.body);
+      if (checked.peek) ex.setPeek(checked.peek);
+      await route(d, request, ex, checked);
+    } catch (err) {
+      if (err instanceof ClientGone) {
+        ex.outcome = 'client-closed';
+        return;
+      }
+      if (ex.rpcId === undefined) ex.rpcId = rpcIdOf(err);
+      const gwErr = asGatewayError(err);
+      if (gwErr.code === 'INTERNAL') request.log.error({ err: gwErr.cause }, 'unexpected failure');
+      ex.fail(gwErr);
+    } finally {
+      if (ex.res.writableEnded || ex.res.destroyed) leave();
+    }
+  };
+}
+
+async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
+  const upstream = upstreamRequest(d, request, ex, checked.body);
+  const cls = classify({
+    httpMethod: request.method,
+    sessionId: checked.sessionId,
+    protocolVersion: checked.protocolVersion,
+    peek: checked.peek,
+  });
+  ex.route = cls.path;
+  switch (cls.path) {
+    case 'session':
+      ex.sessionId = cls.sessionId;
+      return routeSession(d, request, ex, cls.sessionId, upstream);
+    case 'initialize':
+      return routeInitialize(d, request, ex, checked, upstream);
+    case 'stateless': {
+      const sent = await d.forwarder.sendWithRetry((exclude) => d.registry.nextLive(exclude), upstream);
+      ex.backend = sent.backend.id;
+      return d.forwarder.relay(ex, sent);
+    }
+  }
+}
+
+function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, body: Buffer | undefined): UpstreamRequest {
+  const ac = new AbortController();
+  ex.res.once('close', () => {
+    if (!ex.res.writableFinished) ac.abort();
+  });
+  return {
+    method: request.method as UpstreamRequest['method'],
+    headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length),
+    body,
+    signal: ac.signal,
+  };
+}
+
+async function routeSession(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, sid: string, req: UpstreamRequest): Promise<void> {
+  const record = await d.directory.lookup(sid);
+  if (!record) {
+    d.metrics.sessionsLost.inc({ reason: 'unknown_session' });
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  if (record.principal !== undefined && record.principal !== principalOf(request)) {
+    // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
+    d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  const backend = d.registry.get(record.backend);
+  ex.backend = record.backend;
+  if (!backend || !backend.servesExisting) {
+    // Its backend is gone: the session went with it. 404 tells the client to initialize again.
+    await d.directory.unbind(sid, record.backend);
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  let sent: Sent;
+  try {
+    sent = await d.forwarder.sendPinned(backend, req);
+  } catch (err) {
+    if (!(err instanceof BackendUnreachable)) throw err;
+    await d.directory.unbind(sid, backend.id);
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  const status = sent.upstream.statusCode;
+  if (request.method === 'DELETE' && status >= 200 && status < 300) {
+    // Unbound before the client hears back, so no replica routes the ended session afterwards.
+    await d.directory.unbind(sid, backend.id);
+    d.placement.noteUnbound(backend.id);
+  } else if (status === 404) {
+    // The backend no longer knows the session (restarted, expired it): forget it everywhere.
+    d.metrics.sessionsLost.inc({ reason: 'backend_forgot' });
+    await d.directory.unbind(sid, backend.id);
+    d.placement.noteUnbound(backend.id);
+  }
+  return d.forwarder.relay(ex, sent);
+}
+
+async function routeInitialize(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest, req: UpstreamRequest): Promise<void> {
+  const sent = await d.forwarder.sendWithRetry((exclude) => d.placement.choose(exclude), req);
+  const { backend, upstream } = sent;
+  ex.backend = backend.id;
+  const raw = upstream.headers[H.SESSION_ID];
+  const sid = Array.isArray(raw) ? raw[0] : raw;
+  if (sid !== undefined) {
+    if (!isValidSessionId(sid)) {
+      discardBody(upstream.body);
+      throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with an invalid Mcp-Session-Id');
+    }
+    await bindNewSession(d, request, ex, backend, sid, checked, sent);
+  }
+  return d.forwarder.relay(ex, sent);
+}
+
+async function bindNewSession(
+  d: McpHandlerDeps,
+  request: FastifyRequest,
+  ex: Exchange,
+  backend: Backend,
+  sid: string,
+  checked: CheckedRequest,
+  sent: Sent,
+): Promise<void> {
+  ex.sessionId = sid;
+  const principal = principalOf(request);
+  const record = {
+    backend: backend.id,
+    kind: 'streamable' as const,
+    createdAt: Date.now(),
+    ...(principal !== undefined ? { principal } : {}),
+    ...(checked.peek?.protocolVersion !== undefined ? { protocolVersion: checked.peek.protocolVersion } : {}),
+  };
+  try {
+    const result = await d.directory.bind(sid, record);
+    if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== principal)) {
+      throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with a session id that is already in use');
+    }
+  } catch (err) {
+    // The client will never learn this session: release it on the backend rather than leak it there.
+    discardBody(sent.upstream.body);
+    void releaseSession(d, backend, sid);
+    throw err;
+  }
+  d.placement.noteBound(backend.id);
+  d.metrics.sessionsCreated.inc({ backend: backend.id });
+}
+
+async function releaseSession(d: McpHandlerDeps, backend: Backend, sid: string): Promise<void> {
+  try {
+    const res = await backend.pool.request({
+      method: 'DELETE',
+      path: backend.path,
+      headers: { [H.SESSION_ID]: sid },
+      headersTimeout: d.config.upstreamConnectTimeoutMs,
+    });
+    res.body.resume();
+  } catch {
+    // Best effort: the backend's own session timeout ends it otherwise.
+  }
+}

@@ -1,0 +1,66 @@
+// Process lifecycle shared by the listeners: readiness, the shutting-down flag, requests in flight and the
+// open SSE streams (which a graceful shutdown ends so that clients reconnect, and resume, elsewhere).
+export type Phase = 'starting' | 'ready' | 'draining' | 'stopping' | 'stopped';
+
+export class Lifecycle {
+  phase: Phase = 'starting';
+  #inFlight = 0;
+  readonly #streams = new Set<() => void>();
+  #idleWaiters: Array<() => void> = [];
+
+  get ready(): boolean {
+    return this.phase === 'ready';
+  }
+
+  /** New requests are refused once stopping. */
+  get stopping(): boolean {
+    return this.phase === 'stopping' || this.phase === 'stopped';
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get openStreams(): number {
+    return this.#streams.size;
+  }
+
+  /** Counts a request until the returned function is called (idempotent). */
+  enter(): () => void {
+    this.#inFlight++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    };
+  }
+
+  /** Registers an open stream's closer; returns the unregister function. */
+  addStream(close: () => void): () => void {
+    this.#streams.add(close);
+    return () => this.#streams.delete(close);
+  }
+
+  /** Ends every open stream (clients reconnect elsewhere). */
+  closeStreams(): number {
+    const all = [...this.#streams];
+    this.#streams.clear();
+    for (const close of all) close();
+    return all.length;
+  }
+
+  /** Resolves when no request is in flight, or after `timeoutMs`; true when idle. */
+  waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}

@@ -1,0 +1,48 @@
+// pino, JSON lines on stdout. Secrets are redacted wherever they could appear in a logged object (headers,
+// tokens, keys, passwords); payloads are never logged in the first place.
+import { pino, type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'authorization',
+  'cookie',
+  'password',
+  'token',
+  'apiKey',
+  'secret',
+  '*.authorization',
+  '*.cookie',
+  '*.password',
+  '*.token',
+  '*.apiKey',
+  '*.secret',
+  '*.clientSecret',
+  'headers["set-cookie"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** A Redis URL with any password replaced, for logs and error messages. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}

@@ -1,0 +1,72 @@
+// The `mcp-gateway` command: configuration -> gateway -> signals. Exit codes: 0 after a clean shutdown,
+// 1 on a failure at runtime or start, 2 on invalid configuration.
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { helpText } from './config/help.ts';
+import { startGateway } from './gateway.ts';
+import { createLogger } from './logger.ts';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let request;
+  try {
+    request = loadConfig(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`mcp-gateway: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (request.kind === 'help') {
+    process.stdout.write(helpText());
+    return;
+  }
+  if (request.kind === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  const config = request.config;
+  const logger = createLogger(config.logLevel);
+  if (config.host !== '127.0.0.1' && config.host !== '::1' && config.host !== 'localhost') {
+    logger.warn({ host: config.host }, 'MCP listener is not on loopback and auth is off: anyone who can reach it can use every backend');
+  }
+
+  let gateway;
+  try {
+    gateway = await startGateway(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'gateway failed to start');
+    process.exit(1);
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'signal received');
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+// Run when executed directly (node gateway/src/main.ts, or the bin script), not when imported.
+const entry = process.argv[1] ? new URL(`file://${process.argv[1]}`).href : '';
+if (import.meta.url === entry || process.env.MCP_GATEWAY_MAIN === '1') {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`mcp-gateway: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,88 @@
+// Peeks into a POST body: just enough of JSON-RPC 2.0 to route (is it `initialize`?), to label metrics
+// (method, tool) and to answer errors with the request's id. The body itself is forwarded byte for byte.
+import { GatewayError, type JsonRpcId } from '../errors.ts';
+
+export interface JsonRpcPeek {
+  /** The first message's id, for echoing in the gateway's own errors. */
+  id: JsonRpcId | undefined;
+  /** Method of the first request or notification; undefined for a body of responses only. */
+  method: string | undefined;
+  /** params.name of a tools/call (or prompts/get) request. */
+  name: string | undefined;
+  /** `initialize` appears in the body. */
+  isInitialize: boolean;
+  /** params.protocolVersion of initialize, or the 2026-07-28 `_meta` protocol version. */
+  protocolVersion: string | undefined;
+  batch: boolean;
+  /** Number of JSON-RPC requests (messages with both method and id). */
+  requests: number;
+}
+
+/** 2026-07-28: "io.modelcontextprotocol/protocolVersion" in the request's `_meta`. */
+export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
+
+// Invalid UTF-8 is a parse error, not something to repair with U+FFFD and forward.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is string | number {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** One message must be a request, a notification or a response (JSON-RPC 2.0 §4, §5). */
+function isMessage(m: unknown): m is Record<string, unknown> {
+  if (!isObject(m) || m.jsonrpc !== '2.0') return false;
+  if (typeof m.method === 'string') return m.id === undefined || isId(m.id);
+  const isResponse = 'result' in m || ('error' in m && isObject(m.error));
+  return isResponse && (isId(m.id) || m.id === null);
+}
+
+export function peekJsonRpc(body: Buffer): JsonRpcPeek {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(body));
+  } catch {
+    throw new GatewayError('PARSE_ERROR');
+  }
+  const batch = Array.isArray(parsed);
+  const messages: unknown[] = batch ? (parsed as unknown[]) : [parsed];
+  const firstId = isObject(messages[0]) && isId(messages[0].id) ? messages[0].id : undefined;
+  if (messages.length === 0 || !messages.every(isMessage)) {
+    throw Object.assign(new GatewayError('INVALID_REQUEST'), { rpcId: firstId });
+  }
+
+  const peek: JsonRpcPeek = {
+    id: firstId,
+    method: undefined,
+    name: undefined,
+    isInitialize: false,
+    protocolVersion: undefined,
+    batch,
+    requests: 0,
+  };
+  for (const m of messages as Record<string, unknown>[]) {
+    if (typeof m.method !== 'string') continue;
+    if (m.id !== undefined) peek.requests++;
+    const params = isObject(m.params) ? m.params : undefined;
+    if (peek.method === undefined) {
+      peek.method = m.method;
+      if (typeof params?.name === 'string') peek.name = params.name;
+      const meta = isObject(params?._meta) ? params._meta : undefined;
+      if (typeof meta?.[META_PROTOCOL_VERSION] === 'string') peek.protocolVersion = meta[META_PROTOCOL_VERSION];
+    }
+    if (m.method === 'initialize' && m.id !== undefined) {
+      peek.isInitialize = true;
+      if (typeof params?.protocolVersion === 'string') peek.protocolVersion = params.protocolVersion;
+    }
+  }
+  return peek;
+}
+
+/** The id carried by a peek failure, so the error can echo it. */
+export function rpcIdOf(err: unknown): JsonRpcId | undefined {
+  const id = (err as { rpcId?: unknown } | null)?.rpcId;
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}

@@ -1,0 +1,104 @@
+// Every metric the gateway exports, on a registry passed in (never prom-client's global one, so tests and
+// several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
+// series for known label values start at 0 so they exist from the first scrape.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  requests: Counter<'method' | 'tool' | 'status'>;
+  requestDuration: Histogram<'method'>;
+  sessionsActive: Gauge<'backend'>;
+  sessionsCreated: Counter<'backend'>;
+  sessionsLost: Counter<'reason'>;
+  streamsOpen: Gauge;
+  backendUp: Gauge<'backend'>;
+  upstreamErrors: Counter<'backend' | 'kind'>;
+  storeDuration: Histogram<'operation'>;
+  storeErrors: Counter<'operation'>;
+  /** Starts every series a backend has, at 0. */
+  addBackend(id: string): void;
+  /** Drops the series of a backend that left discovery (bounded cardinality as pods come and go). */
+  removeBackend(id: string): void;
+}
+
+export function createMetrics(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}): GatewayMetrics {
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const m: GatewayMetrics = {
+    registry,
+    requests: new Counter({
+      name: 'mcp_gateway_requests_total',
+      help: 'Requests answered on the MCP port, by JSON-RPC method, tool (tools/call only) and HTTP status.',
+      labelNames: ['method', 'tool', 'status'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'mcp_gateway_request_duration_seconds',
+      help: 'Time from request arrival to response headers, by JSON-RPC method.',
+      labelNames: ['method'],
+      // From sub-millisecond proxying to tools that run for minutes.
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    sessionsActive: new Gauge({
+      name: 'mcp_gateway_sessions_active',
+      help: 'Sessions bound per backend, as the session store counts them (global with Redis, per replica in memory).',
+      labelNames: ['backend'],
+      registers,
+    }),
+    sessionsCreated: new Counter({
+      name: 'mcp_gateway_sessions_created_total',
+      help: 'Sessions this replica bound to a backend.',
+      labelNames: ['backend'],
+      registers,
+    }),
+    sessionsLost: new Counter({
+      name: 'mcp_gateway_sessions_lost_total',
+      help: 'Sessions that ended without a DELETE, or were refused, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    streamsOpen: new Gauge({ name: 'mcp_gateway_streams_open', help: 'SSE streams this replica is relaying now.', registers }),
+    backendUp: new Gauge({
+      name: 'mcp_gateway_backend_up',
+      help: '1 when this replica considers the backend healthy, 0 otherwise.',
+      labelNames: ['backend'],
+      registers,
+    }),
+    upstreamErrors: new Counter({
+      name: 'mcp_gateway_upstream_errors_total',
+      help: 'Failed exchanges with backends, by kind (connect, timeout, reset, other).',
+      labelNames: ['backend', 'kind'],
+      registers,
+    }),
+    storeDuration: new Histogram({
+      name: 'mcp_gateway_session_store_duration_seconds',
+      help: 'Session store operation latency.',
+      labelNames: ['operation'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'mcp_gateway_session_store_errors_total',
+      help: 'Session store operations that failed or timed out.',
+      labelNames: ['operation'],
+      registers,
+    }),
+    addBackend(id) {
+      m.sessionsCreated.inc({ backend: id }, 0);
+      m.sessionsActive.set({ backend: id }, 0);
+      for (const kind of UPSTREAM_FAILURE_KINDS) m.upstreamErrors.inc({ backend: id, kind }, 0);
+    },
+    removeBackend(id) {
+      m.sessionsCreated.remove({ backend: id });
+      m.sessionsActive.remove({ backend: id });
+      m.backendUp.remove({ backend: id });
+      for (const kind of UPSTREAM_FAILURE_KINDS) m.upstreamErrors.remove({ backend: id, kind });
+    },
+  };
+  for (const reason of SESSION_LOSS_REASONS) m.sessionsLost.inc({ reason }, 0);
+  for (const operation of STORE_OPERATIONS) m.storeErrors.inc({ operation }, 0);
+  return m;
+}

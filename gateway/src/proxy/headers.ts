@@ -1,0 +1,86 @@
+// Header hygiene between client and backend (RFC 9110 §7.6.1: hop-by-hop fields are not forwarded) and the
+// X-Forwarded-* fields. MCP headers (Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Accept,
+// Mcp-Method, Mcp-Name, Mcp-Param-*) pass through untouched in both directions.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/** Connection-specific fields (RFC 9110 §7.6.1, RFC 9112 §9.6) plus those we set ourselves. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Never forwarded upstream: the gateway terminates auth (no token passthrough) and sets its own length. */
+const NEVER_UPSTREAM = new Set(['authorization', 'content-length', 'expect']);
+
+function connectionListed(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Set<string> {
+  const out = new Set<string>();
+  const v = headers.connection;
+  for (const item of Array.isArray(v) ? v : v ? [v] : []) {
+    for (const name of item.split(',')) out.add(name.trim().toLowerCase());
+  }
+  return out;
+}
+
+export interface ForwardedInfo {
+  /** Peer address of the client connection. */
+  remoteAddress: string | undefined;
+  /** Trust X-Forwarded-* already on the request (the gateway sits behind another proxy). */
+  trustProxy: boolean;
+}
+
+/** Headers for the upstream request: the client's, minus hop-by-hop, plus X-Forwarded-*. */
+export function upstreamHeaders(
+  incoming: IncomingHttpHeaders,
+  forwarded: ForwardedInfo,
+  bodyLength: number | undefined,
+): Record<string, string | string[]> {
+  const listed = connectionListed(incoming);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || NEVER_UPSTREAM.has(name) || listed.has(name)) continue;
+    out[name] = value;
+  }
+  // Host is kept as the client sent it: a backend that guards against DNS rebinding checks it, and must
+  // see the client's view, not ours. X-Forwarded-Host says the same explicitly.
+  const host = typeof incoming.host === 'string' ? incoming.host : undefined;
+  const priorFor = forwarded.trustProxy ? joinHeader(incoming['x-forwarded-for']) : undefined;
+  const peer = forwarded.remoteAddress ?? 'unknown';
+  out['x-forwarded-for'] = priorFor ? `${priorFor}, ${peer}` : peer;
+  out['x-forwarded-proto'] = (forwarded.trustProxy && firstValue(incoming['x-forwarded-proto'])) || 'http';
+  const fwdHost = (forwarded.trustProxy && firstValue(incoming['x-forwarded-host'])) || host;
+  if (fwdHost) out['x-forwarded-host'] = fwdHost;
+  else delete out['x-forwarded-host'];
+  // RFC 7239 Forwarded from an untrusted client could spoof what the backend believes; drop it.
+  if (!forwarded.trustProxy) delete out.forwarded;
+  if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
+  return out;
+}
+
+/** Headers for the client: the backend's, minus hop-by-hop. */
+export function downstreamHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const listed = connectionListed(upstream);
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function joinHeader(v: string | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return s?.split(',')[0]?.trim() || undefined;
+}

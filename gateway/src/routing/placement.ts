@@ -1,0 +1,78 @@
+// Chooses the backend for a new session: the live backend with the fewest sessions. Counts come from the
+// store (so every gateway replica sees the same load), refreshed in the background at most once per
+// `refreshMs`; sessions this replica binds in between are added locally, so a burst of initializes spreads
+// instead of piling onto the backend that was emptiest at the last refresh. Ties rotate.
+import type { Logger } from 'pino';
+import type { Backend } from '../backends/backend.ts';
+import type { BackendRegistry } from '../backends/registry.ts';
+import type { StoreGuard } from '../sessions/guard.ts';
+import type { SessionStore } from '../sessions/store.ts';
+
+export class Placement {
+  readonly #registry: BackendRegistry;
+  readonly #store: SessionStore;
+  readonly #guard: StoreGuard;
+  readonly #log: Logger;
+  readonly #refreshMs: number;
+  readonly #counts = new Map<string, number>();
+  #refreshedAt = 0;
+  #refreshing: Promise<void> | undefined;
+  #rotation = 0;
+
+  constructor(registry: BackendRegistry, store: SessionStore, guard: StoreGuard, refreshMs: number, logger: Logger) {
+    this.#registry = registry;
+    this.#store = store;
+    this.#guard = guard;
+    this.#refreshMs = refreshMs;
+    this.#log = logger;
+  }
+
+  /** Sessions per backend as last counted (plus local binds since). */
+  get counts(): ReadonlyMap<string, number> {
+    return this.#counts;
+  }
+
+  /** The backend for a new session, skipping `exclude`; undefined when no live backend is left. */
+  choose(exclude?: ReadonlySet<string>): Backend | undefined {
+    this.#maybeRefresh();
+    const live = this.#registry.live().filter((b) => !exclude?.has(b.id));
+    if (live.length === 0) return undefined;
+    let min = Infinity;
+    for (const b of live) min = Math.min(min, this.#counts.get(b.id) ?? 0);
+    const least = live.filter((b) => (this.#counts.get(b.id) ?? 0) === min);
+    this.#rotation = (this.#rotation + 1) % 1_000_000_007;
+    return least[this.#rotation % least.length];
+  }
+
+  noteBound(backend: string): void {
+    this.#counts.set(backend, (this.#counts.get(backend) ?? 0) + 1);
+  }
+
+  noteUnbound(backend: string, n = 1): void {
+    this.#counts.set(backend, Math.max(0, (this.#counts.get(backend) ?? 0) - n));
+  }
+
+  /** Recounts now; resolves when done (errors are logged: stale counts only skew balance). */
+  async refresh(): Promise<void> {
+    if (this.#refreshing) return this.#refreshing;
+    this.#refreshing = (async () => {
+      try {
+        const ids = this.#registry.list().map((b) => b.id);
+        const counts = await this.#guard.run('count', () => this.#store.countByBackend(ids));
+        this.#counts.clear();
+        for (const [id, n] of counts) this.#counts.set(id, n);
+        this.#refreshedAt = Date.now();
+      } catch (err) {
+        this.#log.debug({ err: (err as Error).message }, 'session counts not refreshed');
+        this.#refreshedAt = Date.now(); // do not hammer a failing store
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  #maybeRefresh(): void {
+    if (Date.now() - this.#refreshedAt >= this.#refreshMs) void this.refresh();
+  }
+}

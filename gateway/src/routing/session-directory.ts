@@ -1,0 +1,163 @@
+// Where the router looks sessions up: the local cache first (shared stores only), then the store. It also
+//  - renews TTLs of cache hits in batches, so a hit costs no round trip yet a session in use never expires;
+//  - keeps a binding made while the store was unreachable locally, and writes it back when the store
+//    returns, so that an outage does not lose sessions created during it;
+//  - applies other replicas' invalidations (DELETE, backend gone) to the local cache.
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors.ts';
+import type { StoreGuard } from '../sessions/guard.ts';
+import type { BindResult, SessionRecord, SessionStore, StoreEvent } from '../sessions/store.ts';
+import { LocalSessionCache } from './local-cache.ts';
+
+export interface DirectoryOptions {
+  ttlMs: number;
+  cacheSize: number;
+  instanceId: string;
+  /** How often touches and write-backs are flushed to the store. */
+  flushIntervalMs?: number;
+}
+
+export class SessionDirectory {
+  readonly #store: SessionStore;
+  readonly #guard: StoreGuard;
+  readonly #log: Logger;
+  readonly #instanceId: string;
+  /** Only in front of a shared store; the in-memory store is its own cache. */
+  readonly #cache: LocalSessionCache | undefined;
+  readonly #touched = new Map<string, string>();
+  readonly #pendingBinds = new Map<string, SessionRecord>();
+  readonly #timer: NodeJS.Timeout | undefined;
+  #flushing = false;
+
+  constructor(store: SessionStore, guard: StoreGuard, options: DirectoryOptions, logger: Logger) {
+    this.#store = store;
+    this.#guard = guard;
+    this.#log = logger;
+    this.#instanceId = options.instanceId;
+    if (store.shared) {
+      this.#cache = new LocalSessionCache(options.cacheSize, options.ttlMs);
+      store.onEvent((e) => this.#apply(e));
+      const every = options.flushIntervalMs ?? Math.min(Math.max(options.ttlMs / 4, 250), 30_000);
+      this.#timer = setInterval(() => void this.flush(), every);
+      this.#timer.unref();
+    }
+  }
+
+  /** Bindings made during a store outage that are not yet written back. */
+  get pendingWriteBacks(): number {
+    return this.#pendingBinds.size;
+  }
+
+  /** The binding of `id`, or undefined when no replica knows it. Throws STORE_UNAVAILABLE only on a miss. */
+  async lookup(id: string): Promise<SessionRecord | undefined> {
+    const hit = this.#cache?.get(id);
+    if (hit) {
+      this.#touched.set(id, hit.backend);
+      return hit;
+    }
+    let record: SessionRecord | undefined;
+    try {
+      record = await this.#guard.run('get', () => this.#store.get(id));
+    } catch (err) {
+      const pending = this.#pendingBinds.get(id);
+      if (pending) return pending;
+      throw err;
+    }
+    if (record) this.#cache?.set(id, record);
+    return record;
+  }
+
+  async bind(id: string, record: SessionRecord): Promise<BindResult> {
+    let result: BindResult;
+    try {
+      result = await this.#guard.run('bind', () => this.#store.bind(id, record));
+    } catch (err) {
+      if (!this.#cache || !(err instanceof GatewayError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+      // Route it from here meanwhile; flush() writes it back once the store answers again.
+      this.#cache.set(id, record);
+      this.#pendingBinds.set(id, record);
+      this.#log.warn({ session: shortId(id), backend: record.backend }, 'session store unreachable: session bound locally, will be written back');
+      return { bound: true };
+    }
+    this.#cache?.set(id, result.bound ? record : result.existing);
+    return result;
+  }
+
+  /** Forgets a session everywhere. Store trouble is logged, not thrown: the TTL ends it anyway. */
+  async unbind(id: string, backend?: string): Promise<void> {
+    this.#cache?.delete(id);
+    this.#touched.delete(id);
+    this.#pendingBinds.delete(id);
+    try {
+      await this.#guard.run('unbind', () => this.#store.unbind(id, backend));
+      if (this.#store.shared) await this.#guard.run('publish', () => this.#store.publish({ type: 'unbound', id, origin: this.#instanceId }));
+    } catch (err) {
+      this.#log.warn({ session: shortId(id), err: (err as Error).message }, 'could not unbind session in the store');
+    }
+  }
+
+  /** Forgets every session of a backend that is gone; returns how many bindings this call removed. */
+  async unbindBackend(backend: string): Promise<number> {
+    const cached = this.#cache?.deleteBackend(backend) ?? 0;
+    for (const [id, rec] of this.#pendingBinds) if (rec.backend === backend) this.#pendingBinds.delete(id);
+    for (const [id, b] of this.#touched) if (b === backend) this.#touched.delete(id);
+    try {
+      const ids = await this.#guard.run('unbind_backend', () => this.#store.unbindBackend(backend));
+      if (this.#store.shared) {
+        await this.#guard.run('publish', () => this.#store.publish({ type: 'backend-gone', backend, origin: this.#instanceId }));
+      }
+      return ids.length;
+    } catch (err) {
+      this.#log.warn({ backend, err: (err as Error).message }, 'could not unbind the sessions of a lost backend in the store');
+      return cached;
+    }
+  }
+
+  /** Writes batched TTL renewals and pending bindings to the store. */
+  async flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      if (this.#touched.size > 0) {
+        const batch = [...this.#touched].map(([id, backend]) => ({ id, backend }));
+        this.#touched.clear();
+        await this.#guard.run('touch', () => this.#store.touch(batch)).catch(() => {
+          for (const { id, backend } of batch) if (!this.#touched.has(id)) this.#touched.set(id, backend);
+        });
+      }
+      for (const [id, record] of [...this.#pendingBinds]) {
+        try {
+          const r = await this.#guard.run('bind', () => this.#store.bind(id, record));
+          this.#pendingBinds.delete(id);
+          if (!r.bound && r.existing.backend !== record.backend) {
+            this.#log.error({ session: shortId(id) }, 'write-back found the session bound to another backend');
+            this.#cache?.set(id, r.existing);
+          }
+        } catch {
+          break; // still unreachable; try again next round
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.flush();
+  }
+
+  #apply(e: StoreEvent): void {
+    if (e.type === 'unbound') {
+      this.#cache?.delete(e.id);
+      this.#touched.delete(e.id);
+    } else if (e.type === 'backend-gone') {
+      this.#cache?.deleteBackend(e.backend);
+    }
+  }
+}
+
+/** Enough of a session id to correlate log lines, not enough to hijack the session. */
+export function shortId(id: string): string {
+  return `${id.slice(0, Math.min(8, Math.floor(id.length / 2)))}…`;
+}

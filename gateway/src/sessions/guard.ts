@@ -1,0 +1,50 @@
+// Every call into the session store goes through here: bounded by the store timeout (a slow or blackholed
+// Redis must not hold requests), timed into a histogram, failures counted. It also remembers whether the
+// store has answered since start (readiness) and whether it is failing now (the `degraded` state).
+import { GatewayError } from '../errors.ts';
+import type { StoreOperation } from '../metrics/labels.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
+
+export class StoreGuard {
+  readonly #metrics: GatewayMetrics;
+  readonly #timeoutMs: number;
+  /** The store answered at least once since start. */
+  answeredOnce = false;
+  /** Time of the last failure, 0 when the last operation succeeded. */
+  failingSince = 0;
+
+  constructor(metrics: GatewayMetrics, timeoutMs: number) {
+    this.#metrics = metrics;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  get degraded(): boolean {
+    return this.failingSince !== 0;
+  }
+
+  async run<T>(operation: StoreOperation, fn: () => Promise<T>): Promise<T> {
+    const end = this.#metrics.storeDuration.startTimer({ operation });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new GatewayError('STORE_UNAVAILABLE', `${operation} took longer than ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      const value = await Promise.race([fn(), timeout]);
+      this.answeredOnce = true;
+      this.failingSince = 0;
+      return value;
+    } catch (err) {
+      // A refusal by policy (e.g. the in-memory store is full) is an answer, not an outage.
+      if (err instanceof GatewayError && err.code !== 'STORE_UNAVAILABLE') throw err;
+      this.#metrics.storeErrors.inc({ operation });
+      if (this.failingSince === 0) this.failingSince = Date.now();
+      throw err instanceof GatewayError ? err : new GatewayError('STORE_UNAVAILABLE', undefined, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      end();
+    }
+  }
+}

@@ -1,0 +1,23 @@
+// Redis key layout. Every key of one session carries the session id as its hash tag ({…}), so on Redis
+// Cluster a session's keys share one hash slot and single-session operations stay single-slot. The
+// per-backend index has its own tag (the backend id): it lives in another slot, so the gateway never puts
+// a session key and an index key in one multi-key command (no CROSSSLOT errors on Cluster).
+//
+//   <prefix>s:{<session id>}   string: the SessionRecord as compact JSON, with PX = session TTL (sliding)
+//   <prefix>b:{<backend id>}   sorted set: session ids of that backend, score = expiry (epoch ms)
+//   <prefix>events             pub/sub channel: invalidations between gateway replicas
+export class KeyLayout {
+  readonly prefix: string;
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+  session(id: string): string {
+    return `${this.prefix}s:{${id}}`;
+  }
+  backendIndex(backend: string): string {
+    return `${this.prefix}b:{${backend}}`;
+  }
+  get channel(): string {
+    return `${this.prefix}events`;
+  }
+}

@@ -1,0 +1,126 @@
+// In-process session store: the embedded default. Exact, fast, and visible to this process only, so it
+// serves one gateway replica. Bounded: past `maxSessions` a new session is refused (503) rather than an
+// existing one evicted, because evicting a live binding would silently break a client's session.
+import { GatewayError } from '../errors.ts';
+import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
+
+interface Entry {
+  record: SessionRecord;
+  expiresAt: number;
+}
+
+export interface MemoryStoreOptions {
+  ttlMs: number;
+  maxSessions: number;
+  now?: () => number;
+}
+
+export class MemorySessionStore implements SessionStore {
+  readonly kind = 'memory';
+  readonly shared = false;
+  readonly #entries = new Map<string, Entry>();
+  readonly #byBackend = new Map<string, Set<string>>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryStoreOptions) {
+    this.#ttlMs = options.ttlMs;
+    this.#max = options.maxSessions;
+    this.#now = options.now ?? Date.now;
+    this.#sweeper = setInterval(() => this.sweep(), Math.min(Math.max(options.ttlMs / 4, 1000), 60_000));
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const e = this.#live(id);
+    if (!e) return undefined;
+    e.expiresAt = this.#now() + this.#ttlMs;
+    return e.record;
+  }
+
+  async bind(id: string, record: SessionRecord): Promise<BindResult> {
+    const existing = this.#live(id);
+    if (existing) return { bound: false, existing: existing.record };
+    if (this.#entries.size >= this.#max) {
+      this.sweep();
+      if (this.#entries.size >= this.#max) throw new GatewayError('SESSION_CAPACITY');
+    }
+    this.#entries.set(id, { record, expiresAt: this.#now() + this.#ttlMs });
+    let set = this.#byBackend.get(record.backend);
+    if (!set) this.#byBackend.set(record.backend, (set = new Set()));
+    set.add(id);
+    return { bound: true };
+  }
+
+  async touch(entries: ReadonlyArray<{ id: string }>): Promise<void> {
+    for (const { id } of entries) await this.get(id);
+  }
+
+  async unbind(id: string): Promise<boolean> {
+    return this.#remove(id);
+  }
+
+  async unbindBackend(backend: string): Promise<string[]> {
+    const ids = [...(this.#byBackend.get(backend) ?? [])];
+    for (const id of ids) this.#remove(id);
+    this.#byBackend.delete(backend);
+    return ids;
+  }
+
+  async countByBackend(backends: readonly string[]): Promise<Map<string, number>> {
+    const now = this.#now();
+    const out = new Map<string, number>();
+    for (const b of backends) {
+      let n = 0;
+      for (const id of this.#byBackend.get(b) ?? []) if ((this.#entries.get(id)?.expiresAt ?? 0) > now) n++;
+      out.set(b, n);
+    }
+    return out;
+  }
+
+  async publish(_event: StoreEvent): Promise<void> {
+    // One process: nobody else to tell.
+  }
+
+  onEvent(_listener: (event: StoreEvent) => void): void {
+    // Never called: no other replica shares this store.
+  }
+
+  async ping(): Promise<void> {}
+
+  /** Drops expired bindings; runs on a timer and before refusing a bind for capacity. */
+  sweep(): void {
+    const now = this.#now();
+    for (const [id, e] of this.#entries) if (e.expiresAt <= now) this.#remove(id);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
+
+  #live(id: string): Entry | undefined {
+    const e = this.#entries.get(id);
+    if (!e) return undefined;
+    if (e.expiresAt <= this.#now()) {
+      this.#remove(id);
+      return undefined;
+    }
+    return e;
+  }
+
+  #remove(id: string): boolean {
+    const e = this.#entries.get(id);
+    if (!e) return false;
+    this.#entries.delete(id);
+    const set = this.#byBackend.get(e.record.backend);
+    set?.delete(id);
+    if (set && set.size === 0) this.#byBackend.delete(e.record.backend);
+    return true;
+  }
+}

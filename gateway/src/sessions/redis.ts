@@ -1,0 +1,213 @@
+// Redis session store: the shared map that lets any number of gateway replicas agree on which backend holds
+// a session. Single-round-trip operations on the hot path (GETEX for a lookup, SET NX GET for a bind);
+// auto-pipelining batches concurrent commands; no multi-key command ever spans two hash slots (keys.ts).
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { KeyLayout } from './keys.ts';
+import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
+
+export interface RedisStoreOptions {
+  url: string;
+  keyPrefix: string;
+  ttlMs: number;
+  /** Identifies this replica's own events on the channel. */
+  instanceId: string;
+  logger: Logger;
+  /** Extra ioredis options (tests, TLS). */
+  redisOptions?: RedisOptions;
+}
+
+/** Compact wire form of a SessionRecord. */
+interface Wire {
+  b: string;
+  p?: string;
+  v?: string;
+  k: SessionRecord['kind'];
+  c: number;
+}
+
+export function encodeRecord(r: SessionRecord): string {
+  const w: Wire = { b: r.backend, k: r.kind, c: r.createdAt };
+  if (r.principal !== undefined) w.p = r.principal;
+  if (r.protocolVersion !== undefined) w.v = r.protocolVersion;
+  return JSON.stringify(w);
+}
+
+export function decodeRecord(text: string): SessionRecord | undefined {
+  try {
+    const w = JSON.parse(text) as Partial<Wire>;
+    if (typeof w.b !== 'string' || typeof w.c !== 'number') return undefined;
+    const r: SessionRecord = { backend: w.b, kind: w.k ?? 'streamable', createdAt: w.c };
+    if (typeof w.p === 'string') r.principal = w.p;
+    if (typeof w.v === 'string') r.protocolVersion = w.v;
+    return r;
+  } catch {
+    return undefined;
+  }
+}
+
+const POP_BATCH = 500;
+
+export class RedisSessionStore implements SessionStore {
+  readonly kind = 'redis';
+  readonly shared = true;
+  readonly #keys: KeyLayout;
+  readonly #ttlMs: number;
+  readonly #instanceId: string;
+  readonly #log: Logger;
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #listeners: Array<(e: StoreEvent) => void> = [];
+  #closed = false;
+  #lastErrorLog = 0;
+
+  constructor(o: RedisStoreOptions) {
+    this.#keys = new KeyLayout(o.keyPrefix);
+    this.#ttlMs = o.ttlMs;
+    this.#instanceId = o.instanceId;
+    this.#log = o.logger;
+    const base: RedisOptions = {
+      // Fail fast while disconnected: the caller falls back to its local cache instead of queueing
+      // requests behind an outage (DESIGN.md: a store outage must not hang requests).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: true,
+      connectionName: `mcp-gateway:${o.instanceId}`,
+      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+      ...o.redisOptions,
+    };
+    this.#cmd = new Redis(o.url, base);
+    // The subscriber may queue SUBSCRIBE until the first connection; ioredis re-subscribes on reconnect.
+    this.#sub = new Redis(o.url, { ...base, enableOfflineQueue: true, enableAutoPipelining: false, connectionName: `mcp-gateway-sub:${o.instanceId}` });
+    for (const [name, conn] of [['command', this.#cmd], ['subscriber', this.#sub]] as const) {
+      conn.on('error', (err: Error) => this.#logError(name, err));
+    }
+    this.#sub.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    this.#sub.subscribe(this.#keys.channel).catch((err: Error) => this.#logError('subscriber', err));
+  }
+
+  /** The command connection, for tests and diagnostics. */
+  get client(): Redis {
+    return this.#cmd;
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const text = await this.#cmd.getex(this.#keys.session(id), 'PX', this.#ttlMs);
+    return text === null ? undefined : decodeRecord(text);
+  }
+
+  async bind(id: string, record: SessionRecord): Promise<BindResult> {
+    const key = this.#keys.session(id);
+    const index = this.#keys.backendIndex(record.backend);
+    // Both commands leave in one round trip (auto-pipelining). The index entry is written optimistically
+    // and taken back in the (practically impossible) case that the id was already bound elsewhere.
+    const [previous] = await Promise.all([
+      this.#cmd.set(key, encodeRecord(record), 'PX', this.#ttlMs, 'NX', 'GET'),
+      this.#cmd.zadd(index, Date.now() + this.#ttlMs, id),
+    ]);
+    if (previous === null) return { bound: true };
+    const existing = decodeRecord(previous);
+    if (!existing || existing.backend !== record.backend) await this.#cmd.zrem(index, id);
+    if (!existing) {
+      // Unreadable value under our key: replace it rather than route by garbage.
+      await this.#cmd.set(key, encodeRecord(record), 'PX', this.#ttlMs);
+      await this.#cmd.zadd(index, Date.now() + this.#ttlMs, id);
+      return { bound: true };
+    }
+    return { bound: false, existing };
+  }
+
+  async touch(entries: ReadonlyArray<{ id: string; backend: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const expiry = Date.now() + this.#ttlMs;
+    const ops: Promise<unknown>[] = [];
+    for (const { id, backend } of entries) {
+      ops.push(this.#cmd.pexpire(this.#keys.session(id), this.#ttlMs));
+      ops.push(this.#cmd.zadd(this.#keys.backendIndex(backend), 'XX', expiry, id));
+    }
+    await Promise.all(ops);
+  }
+
+  async unbind(id: string, backend?: string): Promise<boolean> {
+    const key = this.#keys.session(id);
+    if (backend !== undefined) {
+      const [removed] = await Promise.all([this.#cmd.del(key), this.#cmd.zrem(this.#keys.backendIndex(backend), id)]);
+      return removed > 0;
+    }
+    const text = await this.#cmd.getdel(key);
+    if (text === null) return false;
+    const rec = decodeRecord(text);
+    if (rec) await this.#cmd.zrem(this.#keys.backendIndex(rec.backend), id);
+    return true;
+  }
+
+  async unbindBackend(backend: string): Promise<string[]> {
+    const index = this.#keys.backendIndex(backend);
+    const removed: string[] = [];
+    // ZPOPMIN hands each id to exactly one caller, so replicas that notice the same backend going away at
+    // the same moment share the work instead of repeating it.
+    for (;;) {
+      const popped = await this.#cmd.zpopmin(index, POP_BATCH);
+      if (popped.length === 0) break;
+      const ids = popped.filter((_, i) => i % 2 === 0);
+      await Promise.all(ids.map((id) => this.#cmd.del(this.#keys.session(id))));
+      removed.push(...ids);
+      if (ids.length < POP_BATCH) break;
+    }
+    return removed;
+  }
+
+  async countByBackend(backends: readonly string[]): Promise<Map<string, number>> {
+    const now = Date.now();
+    const counts = await Promise.all(
+      backends.map(async (b) => {
+        const index = this.#keys.backendIndex(b);
+        // Expired sessions leave the index lazily, here.
+        await this.#cmd.zremrangebyscore(index, '-inf', now);
+        return this.#cmd.zcard(index);
+      }),
+    );
+    return new Map(backends.map((b, i) => [b, counts[i] ?? 0]));
+  }
+
+  async publish(event: StoreEvent): Promise<void> {
+    await this.#cmd.publish(this.#keys.channel, JSON.stringify(event));
+  }
+
+  onEvent(listener: (event: StoreEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async ping(): Promise<void> {
+    await this.#cmd.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([this.#cmd.quit(), this.#sub.quit()]);
+    this.#cmd.disconnect();
+    this.#sub.disconnect();
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel !== this.#keys.channel) return;
+    let event: StoreEvent;
+    try {
+      event = JSON.parse(message) as StoreEvent;
+    } catch {
+      return;
+    }
+    if (event.origin === this.#instanceId) return;
+    for (const l of this.#listeners) l(event);
+  }
+
+  #logError(connection: string, err: Error): void {
+    if (this.#closed) return;
+    // One line per second at most: a down Redis would otherwise log on every reconnect attempt.
+    const now = Date.now();
+    if (now - this.#lastErrorLog < 1000) return;
+    this.#lastErrorLog = now;
+    this.#log.warn({ connection, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis connection error');
+  }
+}

@@ -1,0 +1,51 @@
+// The session store: where a session's binding to its backend lives, so that every gateway replica routes
+// it the same way. Two implementations: memory.ts (embedded default, one replica) and redis.ts (shared).
+// The interface owns lifecycle; implementations own policy (TTL mechanics, key layout).
+
+/** What a binding says about a session. */
+export interface SessionRecord {
+  /** Backend id (pod name under Kubernetes discovery, URL otherwise). */
+  backend: string;
+  /** The principal (issuer + subject) that created the session, when auth is on. */
+  principal?: string;
+  /** Protocol version from initialize, for logs and metrics. */
+  protocolVersion?: string;
+  /** Which transport created the binding: Streamable HTTP session, legacy HTTP+SSE stream, or a task. */
+  kind: 'streamable' | 'legacy-sse' | 'task';
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+/** Invalidations published by one replica and applied by every other one to its local cache. */
+export type StoreEvent =
+  | { type: 'unbound'; id: string; origin: string }
+  | { type: 'backend-gone'; backend: string; origin: string };
+
+export type BindResult = { bound: true } | { bound: false; existing: SessionRecord };
+
+export interface SessionStore {
+  readonly kind: 'memory' | 'redis';
+  /** True when other gateway replicas see the same bindings (and so local caches need invalidation). */
+  readonly shared: boolean;
+
+  /** The binding, renewing its TTL (sliding expiry); undefined when unknown or expired. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Atomically binds `id` unless it is already bound; the existing binding is returned then. */
+  bind(id: string, record: SessionRecord): Promise<BindResult>;
+  /** Renews the TTL of bindings that were used (from a local cache) without a round trip each. */
+  touch(entries: ReadonlyArray<{ id: string; backend: string }>): Promise<void>;
+  /** Removes a binding; `backend`, when known, saves a read. Resolves true when something was removed. */
+  unbind(id: string, backend?: string): Promise<boolean>;
+  /** Removes every binding of a backend that is gone; returns the ids removed. */
+  unbindBackend(backend: string): Promise<string[]>;
+  /** Live sessions per backend, for least-sessions placement. */
+  countByBackend(backends: readonly string[]): Promise<Map<string, number>>;
+  /** Announces an invalidation to the other replicas (a no-op when not shared). */
+  publish(event: StoreEvent): Promise<void>;
+  /** Registers the receiver of other replicas' invalidations. */
+  onEvent(listener: (event: StoreEvent) => void): void;
+  /** Resolves when the store answers. */
+  ping(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
