@@ -17,6 +17,8 @@ const { values } = parseArgs({
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     name: { type: 'string', default: process.env.REPLICA_NAME },
     path: { type: 'string', default: '/mcp' },
+    // Answer requests with a single JSON body (headers only once the result is ready) instead of SSE.
+    json: { type: 'boolean', default: false },
   },
 });
 const replica = values.name ?? `replica-${values.port}`;
@@ -55,6 +57,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       eventStore: new MemoryEventStore(),
+      enableJsonResponse: values.json,
       onsessioninitialized: (id) => {
         sessions.set(id, transport);
       },

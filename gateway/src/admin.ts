@@ -1,6 +1,6 @@
 // The admin listener: health, readiness, metrics and the backend table. It never serves MCP, and the MCP
 // listener never serves these (separate Fastify instances on separate ports).
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from './backends/registry.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -49,7 +49,7 @@ export function readiness(d: AdminDeps): Readiness {
 }
 
 export function buildAdminApp(d: AdminDeps) {
-  const app = Fastify({ loggerInstance: d.logger.child({ listener: 'admin' }), disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: d.logger.child({ listener: 'admin' }), logController: new LogController({ disableRequestLogging: true }) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -1,7 +1,7 @@
 // The MCP listener: a Fastify instance that never listens by itself (main.ts and tests decide that).
 // It serves the MCP endpoint and nothing else; every answer the gateway makes itself is JSON-RPC shaped.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/options.ts';
 import { GatewayError, sendGatewayError } from './errors.ts';
@@ -34,7 +34,8 @@ function fromFastifyError(err: FastifyError): GatewayError {
 export function buildApp(config: GatewayConfig, deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
-    disableRequestLogging: true, // one line per request comes from http/exchange.ts
+    // One line per request comes from http/exchange.ts instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: false, // answered below, JSON-RPC shaped

@@ -68,8 +68,10 @@ export class GatewayError extends Error {
   readonly retryAfter: number | undefined;
   /** Extra response headers, e.g. Allow for 405. */
   readonly headers: Record<string, string>;
+  /** The id of the request that failed, when it is known (echoed in the error). */
+  readonly rpcId: JsonRpcId | undefined;
 
-  constructor(code: GatewayErrorCode, detail?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+  constructor(code: GatewayErrorCode, detail?: string, options?: { cause?: unknown; headers?: Record<string, string>; rpcId?: JsonRpcId }) {
     const kind: ErrorKind = ERROR_KINDS[code];
     super(detail ? `${kind.message}: ${detail}` : kind.message, options?.cause ? { cause: options.cause } : undefined);
     this.name = 'GatewayError';
@@ -78,6 +80,7 @@ export class GatewayError extends Error {
     this.rpcCode = kind.rpc;
     this.retryAfter = kind.retryAfter;
     this.headers = options?.headers ?? {};
+    this.rpcId = options?.rpcId;
   }
 }
 

@@ -110,9 +110,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
       lifecycle.phase = 'stopping';
       const appClosed = app.close();
-      const streams = lifecycle.closeStreams();
+      // Listening streams end now (clients reconnect to another replica and resume); requests, including
+      // those answered on a stream, may finish until the shutdown timeout.
+      const streams = lifecycle.closeStreams('listen');
       const idle = await lifecycle.waitIdle(config.shutdownTimeoutMs);
-      if (!idle) log.warn({ inFlight: lifecycle.inFlight }, 'shutdown timeout: closing remaining connections');
+      if (!idle) {
+        log.warn({ inFlight: lifecycle.inFlight }, 'shutdown timeout: ending what is still in flight');
+        lifecycle.closeStreams();
+        await lifecycle.waitIdle(1000);
+      }
       app.server.closeAllConnections();
       await appClosed;
       for (const t of timers) clearInterval(t);

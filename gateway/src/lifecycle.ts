@@ -2,10 +2,17 @@
 // open SSE streams (which a graceful shutdown ends so that clients reconnect, and resume, elsewhere).
 export type Phase = 'starting' | 'ready' | 'draining' | 'stopping' | 'stopped';
 
+/**
+ * `listen`: a stream that only waits for server messages (GET, subscriptions/listen): ended first on
+ * shutdown, clients reconnect elsewhere. `response`: the answer to a request still being worked on: left to
+ * finish until the shutdown timeout.
+ */
+export type StreamKind = 'listen' | 'response';
+
 export class Lifecycle {
   phase: Phase = 'starting';
   #inFlight = 0;
-  readonly #streams = new Set<() => void>();
+  readonly #streams = new Map<() => void, StreamKind>();
   #idleWaiters: Array<() => void> = [];
 
   get ready(): boolean {
@@ -38,17 +45,19 @@ export class Lifecycle {
   }
 
   /** Registers an open stream's closer; returns the unregister function. */
-  addStream(close: () => void): () => void {
-    this.#streams.add(close);
+  addStream(close: () => void, kind: StreamKind): () => void {
+    this.#streams.set(close, kind);
     return () => this.#streams.delete(close);
   }
 
-  /** Ends every open stream (clients reconnect elsewhere). */
-  closeStreams(): number {
-    const all = [...this.#streams];
-    this.#streams.clear();
-    for (const close of all) close();
-    return all.length;
+  /** Ends the open streams of a kind (or all); returns how many. */
+  closeStreams(kind?: StreamKind): number {
+    const chosen = [...this.#streams].filter(([, k]) => kind === undefined || k === kind).map(([close]) => close);
+    for (const close of chosen) {
+      this.#streams.delete(close);
+      close();
+    }
+    return chosen.length;
   }
 
   /** Resolves when no request is in flight, or after `timeoutMs`; true when idle. */

@@ -6,9 +6,17 @@ import { helpText } from './config/help.ts';
 import { startGateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
 
+/** The package version, from package.json above this file (src/ in a checkout, dist/ when built). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'mcp-session-gateway') return pkg.version;
+    } catch {
+      // not there: try one level higher
+    }
+  }
+  return 'unknown';
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -25,11 +25,14 @@ export function checkRequest(httpMethod: string, headers: IncomingHttpHeaders, r
   const out: CheckedRequest = { sessionId: sid.value, protocolVersion: version.value, peek: undefined, body: undefined };
   if (httpMethod === 'POST') {
     if (!isJsonContentType(headers['content-type'])) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE');
-    if (!acceptsPostResponse(headers.accept)) throw new GatewayError('NOT_ACCEPTABLE', 'the client must accept both application/json and text/event-stream');
     const body = Buffer.isBuffer(rawBody) ? rawBody : undefined;
     if (!body || body.length === 0) throw new GatewayError('PARSE_ERROR', 'empty body');
     out.body = body;
+    // Parsed before the Accept check so that its error can carry the request's id.
     out.peek = peekJsonRpc(body);
+    if (!acceptsPostResponse(headers.accept)) {
+      throw new GatewayError('NOT_ACCEPTABLE', 'the client must accept both application/json and text/event-stream', { rpcId: out.peek.id });
+    }
   } else if (httpMethod === 'GET') {
     if (!acceptsEventStream(headers.accept)) {
       throw new GatewayError('NOT_ACCEPTABLE', 'a GET stream must accept text/event-stream');

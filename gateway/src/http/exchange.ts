@@ -31,13 +31,25 @@ export class Exchange {
   errorCode: string | undefined;
   outcome: string | undefined;
   #finished = false;
+  readonly #onClose: Array<(finished: boolean) => void> = [];
 
   constructor(httpMethod: string, res: ServerResponse, log: FastifyBaseLogger, deps: ExchangeDeps) {
     this.httpMethod = httpMethod;
     this.res = res;
     this.#log = log;
     this.#deps = deps;
-    res.once('close', () => this.#finish());
+    // One 'close' listener for everything that must happen when the response is over or the client left.
+    res.once('close', () => {
+      const finished = res.writableFinished;
+      for (const fn of this.#onClose.splice(0)) fn(finished);
+      this.#finish();
+    });
+  }
+
+  /** Runs once the response is over (`finished`) or the client went away before that. */
+  onClose(fn: (finished: boolean) => void): void {
+    if (this.#finished) fn(this.res.writableFinished);
+    else this.#onClose.push(fn);
   }
 
   setPeek(peek: JsonRpcPeek): void {
@@ -75,6 +87,7 @@ export class Exchange {
       status,
       ms: Math.round((performance.now() - this.#start) * 100) / 100,
     };
+    if (this.isResponseOnly) line.rpc = 'response'; // the client answering a server request (sampling, …)
     if (this.tool !== undefined) line.tool = this.tool.slice(0, 64);
     if (this.sessionId !== undefined) line.session = shortId(this.sessionId);
     if (this.backend !== undefined) line.backend = this.backend;

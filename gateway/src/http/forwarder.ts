@@ -72,7 +72,8 @@ export class Forwarder {
       onStreamOpen: (stop) => {
         metrics.streamsOpen.inc();
         // On shutdown the stream is ended cleanly; the client reconnects to another replica.
-        leaveStream = lifecycle.addStream(stop);
+        const listen = ex.httpMethod === 'GET' || ex.rpcMethod === 'subscriptions/listen';
+        leaveStream = lifecycle.addStream(stop, listen ? 'listen' : 'response');
       },
       onStreamClose: () => {
         metrics.streamsOpen.dec();

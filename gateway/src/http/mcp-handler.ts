@@ -8,7 +8,6 @@ import { asGatewayError, GatewayError } from '../errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import { classify } from '../mcp/classify.ts';
 import { H, isValidSessionId } from '../mcp/headers.ts';
-import { rpcIdOf } from '../mcp/jsonrpc.ts';
 import type { BoundedLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
@@ -41,7 +40,7 @@ export function createMcpHandler(d: McpHandlerDeps) {
     reply.hijack();
     const ex = new Exchange(request.method, reply.raw, request.log, d);
     const leave = d.lifecycle.enter();
-    ex.res.once('close', leave);
+    ex.onClose(leave);
     try {
       const checked = checkRequest(request.method, request.headers, request.body);
       if (checked.peek) ex.setPeek(checked.peek);
@@ -51,8 +50,8 @@ export function createMcpHandler(d: McpHandlerDeps) {
         ex.outcome = 'client-closed';
         return;
       }
-      if (ex.rpcId === undefined) ex.rpcId = rpcIdOf(err);
       const gwErr = asGatewayError(err);
+      ex.rpcId ??= gwErr.rpcId;
       if (gwErr.code === 'INTERNAL') request.log.error({ err: gwErr.cause }, 'unexpected failure');
       ex.fail(gwErr);
     } finally {
@@ -86,8 +85,8 @@ async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, c
 
 function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, body: Buffer | undefined): UpstreamRequest {
   const ac = new AbortController();
-  ex.res.once('close', () => {
-    if (!ex.res.writableFinished) ac.abort();
+  ex.onClose((finished) => {
+    if (!finished) ac.abort();
   });
   return {
     method: request.method as UpstreamRequest['method'],

@@ -51,7 +51,7 @@ export function peekJsonRpc(body: Buffer): JsonRpcPeek {
   const messages: unknown[] = batch ? (parsed as unknown[]) : [parsed];
   const firstId = isObject(messages[0]) && isId(messages[0].id) ? messages[0].id : undefined;
   if (messages.length === 0 || !messages.every(isMessage)) {
-    throw Object.assign(new GatewayError('INVALID_REQUEST'), { rpcId: firstId });
+    throw new GatewayError('INVALID_REQUEST', undefined, { rpcId: firstId });
   }
 
   const peek: JsonRpcPeek = {
@@ -79,10 +79,4 @@ export function peekJsonRpc(body: Buffer): JsonRpcPeek {
     }
   }
   return peek;
-}
-
-/** The id carried by a peek failure, so the error can echo it. */
-export function rpcIdOf(err: unknown): JsonRpcId | undefined {
-  const id = (err as { rpcId?: unknown } | null)?.rpcId;
-  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
 }

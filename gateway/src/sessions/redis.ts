@@ -86,6 +86,10 @@ export class RedisSessionStore implements SessionStore {
     this.#sub.subscribe(this.#keys.channel).catch((err: Error) => this.#logError('subscriber', err));
   }
 
+  get instanceId(): string {
+    return this.#instanceId;
+  }
+
   /** The command connection, for tests and diagnostics. */
   get client(): Redis {
     return this.#cmd;

@@ -1,0 +1,106 @@
+// What happens when parts die mid-run: a backend replica (its sessions answer 404 so clients
+// re-initialize; nobody else notices) and, with Redis, a gateway replica (the other carries on).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connectClient, type TestClient } from '../support/mcp-client.ts';
+import { metricSum, parsePrometheus } from '../support/prom.ts';
+import { post, rpc } from '../support/raw-mcp.ts';
+import { startTopology, type StoreKind, type Topology } from '../support/topology.ts';
+
+async function statusFor(entry: string, sid: string): Promise<{ status: number; code: number | undefined }> {
+  const res = await post(entry, rpc('tools/list', {}, 3), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const text = await res.text();
+  let code: number | undefined;
+  try {
+    code = (JSON.parse(text) as { error?: { code: number } }).error?.code;
+  } catch {
+    code = undefined; // an SSE answer: a live session
+  }
+  return { status: res.status, code };
+}
+
+for (const store of ['memory', 'redis'] as StoreKind[]) {
+  describe(`a backend killed mid-run (${store} store)`, () => {
+    let topo: Topology;
+    before(async () => {
+      topo = await startTopology({ store });
+    });
+    after(async () => topo?.stop());
+
+    test('its sessions answer 404, re-initialize on live replicas, and other sessions notice nothing', async () => {
+      const clients: TestClient[] = [];
+      for (let i = 0; i < 12; i++) clients.push(await connectClient(() => topo.entries()));
+      const home = new Map<TestClient, string>();
+      for (const c of clients) home.set(c, (await c.call<{ replica: string }>('whoami')).replica);
+      assert.ok([...home.values()].includes('b'), 'some sessions live on b');
+      const survivors = clients.filter((c) => home.get(c) !== 'b');
+      const victims = clients.filter((c) => home.get(c) === 'b');
+
+      // Keep the survivors busy while b dies, so the kill lands mid-run.
+      let running = true;
+      const background = survivors.map(async (c) => {
+        let calls = 0;
+        while (running) {
+          const r = await c.call<{ replica: string; answer: string }>('ask_model', { prompt: 'still there?' });
+          assert.equal(r.replica, home.get(c), 'a surviving session stays on its replica');
+          calls++;
+        }
+        return calls;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await topo.backends.find((b) => b.name === 'b')!.kill();
+
+      for (const v of victims) {
+        for (const entry of topo.entries()) {
+          const started = Date.now();
+          const r = await statusFor(entry, v.sessionId());
+          assert.deepEqual(r, { status: 404, code: -32001 }, `a session of the killed replica answers 404 through ${entry}`);
+          assert.ok(Date.now() - started < 5_000, 'and promptly, not after a hang');
+        }
+      }
+      // Re-initialized sessions, and all new ones, land on live replicas.
+      const fresh: TestClient[] = [];
+      for (let i = 0; i < victims.length + 6; i++) fresh.push(await connectClient(() => topo.entries()));
+      for (const f of fresh) assert.notEqual((await f.call<{ replica: string }>('whoami')).replica, 'b');
+
+      running = false;
+      const counts = await Promise.all(background);
+      assert.ok(counts.every((n) => n > 0), 'every surviving session kept working throughout');
+
+      const backends = await topo.gateways[0]!.admin<Array<{ id: string; healthy: boolean }>>('/backends');
+      const b = backends.find((x) => topo.backendName(x.id) === 'b');
+      assert.equal(b?.healthy, false, '/backends shows the killed replica as unhealthy');
+      const samples = parsePrometheus(await topo.gateways[0]!.metricsText());
+      assert.equal(metricSum(samples, 'mcp_gateway_backend_up', { backend: b!.id }), 0);
+      assert.ok(metricSum(samples, 'mcp_gateway_sessions_lost_total', { reason: 'backend_down' }) >= 1);
+      await Promise.all([...clients, ...fresh].map((c) => c.close()));
+    });
+  });
+}
+
+describe('a gateway replica killed mid-run (redis store)', () => {
+  let topo: Topology;
+  before(async () => {
+    topo = await startTopology({ store: 'redis' });
+  });
+  after(async () => topo?.stop());
+
+  test('the other replica carries every live session on, on the same backend replica', async () => {
+    const clients: TestClient[] = [];
+    for (let i = 0; i < 20; i++) clients.push(await connectClient(() => topo.entries()));
+    const home = new Map<TestClient, string>();
+    for (const c of clients) home.set(c, (await c.call<{ replica: string }>('ask_user', { question: 'ready?' })).replica);
+
+    await topo.gateways[0]!.kill();
+    assert.equal(topo.entries().length, 1);
+
+    for (const c of clients) {
+      const sampled = await c.call<{ replica: string; answer: string }>('ask_model', { prompt: 'after the crash' });
+      assert.equal(sampled.replica, home.get(c), 'same backend replica as before the crash');
+      assert.equal(sampled.answer, 'model says: after the crash');
+      const elicited = await c.call<{ replica: string; action: string }>('ask_user', { question: 'still you?' });
+      assert.equal(elicited.replica, home.get(c));
+    }
+    await Promise.all(clients.map((c) => c.close()));
+  });
+});

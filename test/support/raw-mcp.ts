@@ -1,0 +1,52 @@
+// MCP over plain fetch, for tests that must see the wire (status codes, headers, SSE comments) rather than
+// what an SDK client makes of it.
+export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } as const;
+
+/** A JSON-RPC request; `id: null` makes it a notification. */
+export function rpc(method: string, params: Record<string, unknown> = {}, id: number | string | null = 1): string {
+  return JSON.stringify(id === null ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', id, method, params });
+}
+
+export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body });
+}
+
+/** initialize + notifications/initialized; returns the session id. Opens no GET stream. */
+export async function rawSession(url: string, headers: Record<string, string> = {}): Promise<string> {
+  const init = await post(
+    url,
+    rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } }),
+    headers,
+  );
+  if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${await init.text()}`);
+  const sid = init.headers.get('mcp-session-id');
+  if (!sid) throw new Error('initialize answered without Mcp-Session-Id');
+  await init.text();
+  const ack = await post(url, rpc('notifications/initialized', {}, null), { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  if (ack.status !== 202) throw new Error(`notifications/initialized answered ${ack.status}`);
+  return sid;
+}
+
+/** The JSON-RPC messages of a response, whether it came as JSON or as an SSE stream. */
+export async function messagesOf(res: Response): Promise<Array<Record<string, unknown>>> {
+  const text = await res.text();
+  if ((res.headers.get('content-type') ?? '').startsWith('application/json')) return [JSON.parse(text)];
+  const out: Array<Record<string, unknown>> = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    const data = block
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trimStart())
+      .join('\n');
+    if (data) out.push(JSON.parse(data));
+  }
+  return out;
+}
+
+/** Calls a tool on a raw session and returns its structured result. */
+export async function rawCall(url: string, sid: string, name: string, args: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const res = await post(url, rpc('tools/call', { name, arguments: args }, 7), { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const msgs = await messagesOf(res);
+  const reply = msgs.find((m) => m.id === 7) as { result?: { structuredContent?: Record<string, unknown> } } | undefined;
+  return { status: res.status, result: reply?.result?.structuredContent, messages: msgs };
+}
