@@ -137,19 +137,33 @@ async function routeSession(d: McpHandlerDeps, request: FastifyRequest, ex: Exch
 }
 
 async function routeInitialize(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest, req: UpstreamRequest): Promise<void> {
-  const sent = await d.forwarder.sendWithRetry((exclude) => d.placement.choose(exclude), req);
-  const { backend, upstream } = sent;
-  ex.backend = backend.id;
-  const raw = upstream.headers[H.SESSION_ID];
-  const sid = Array.isArray(raw) ? raw[0] : raw;
-  if (sid !== undefined) {
-    if (!isValidSessionId(sid)) {
-      discardBody(upstream.body);
-      throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with an invalid Mcp-Session-Id');
+  // Every backend placement hands out is committed (bound) or released exactly once.
+  let held: string | undefined;
+  const pick = (exclude: ReadonlySet<string>) => {
+    if (held !== undefined) d.placement.release(held);
+    const b = d.placement.choose(exclude);
+    held = b?.id;
+    return b;
+  };
+  try {
+    const sent = await d.forwarder.sendWithRetry(pick, req);
+    const { backend, upstream } = sent;
+    ex.backend = backend.id;
+    const raw = upstream.headers[H.SESSION_ID];
+    const sid = Array.isArray(raw) ? raw[0] : raw;
+    if (sid !== undefined) {
+      if (!isValidSessionId(sid)) {
+        discardBody(upstream.body);
+        throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with an invalid Mcp-Session-Id');
+      }
+      await bindNewSession(d, request, ex, backend, sid, checked, sent);
+      d.placement.commit(backend.id);
+      held = undefined;
     }
-    await bindNewSession(d, request, ex, backend, sid, checked, sent);
+    return await d.forwarder.relay(ex, sent);
+  } finally {
+    if (held !== undefined) d.placement.release(held);
   }
-  return d.forwarder.relay(ex, sent);
 }
 
 async function bindNewSession(
@@ -181,7 +195,6 @@ async function bindNewSession(
     void releaseSession(d, backend, sid);
     throw err;
   }
-  d.placement.noteBound(backend.id);
   d.metrics.sessionsCreated.inc({ backend: backend.id });
 }
 

@@ -1,7 +1,7 @@
 // Chooses the backend for a new session: the live backend with the fewest sessions. Counts come from the
 // store (so every gateway replica sees the same load), refreshed in the background at most once per
-// `refreshMs`; sessions this replica binds in between are added locally, so a burst of initializes spreads
-// instead of piling onto the backend that was emptiest at the last refresh. Ties rotate.
+// `refreshMs`. Initializes this replica has sent but not yet bound count too: without them a burst of
+// concurrent initializes would all pile onto whichever backend was lowest at that moment. Ties rotate.
 import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
@@ -15,6 +15,8 @@ export class Placement {
   readonly #log: Logger;
   readonly #refreshMs: number;
   readonly #counts = new Map<string, number>();
+  /** Chosen for an initialize that has not been bound or given up yet. */
+  readonly #inFlight = new Map<string, number>();
   #refreshedAt = 0;
   #refreshing: Promise<void> | undefined;
   #rotation = 0;
@@ -32,20 +34,35 @@ export class Placement {
     return this.#counts;
   }
 
-  /** The backend for a new session, skipping `exclude`; undefined when no live backend is left. */
+  /**
+   * The backend for a new session, skipping `exclude`; undefined when no live backend is left. Every
+   * backend returned must later be passed to `commit` (a session was bound) or `release` (it was not).
+   */
   choose(exclude?: ReadonlySet<string>): Backend | undefined {
     this.#maybeRefresh();
     const live = this.#registry.live().filter((b) => !exclude?.has(b.id));
     if (live.length === 0) return undefined;
+    const load = (id: string) => (this.#counts.get(id) ?? 0) + (this.#inFlight.get(id) ?? 0);
     let min = Infinity;
-    for (const b of live) min = Math.min(min, this.#counts.get(b.id) ?? 0);
-    const least = live.filter((b) => (this.#counts.get(b.id) ?? 0) === min);
+    for (const b of live) min = Math.min(min, load(b.id));
+    const least = live.filter((b) => load(b.id) === min);
     this.#rotation = (this.#rotation + 1) % 1_000_000_007;
-    return least[this.#rotation % least.length];
+    const chosen = least[this.#rotation % least.length] as Backend;
+    this.#inFlight.set(chosen.id, (this.#inFlight.get(chosen.id) ?? 0) + 1);
+    return chosen;
   }
 
-  noteBound(backend: string): void {
+  /** The initialize sent to `backend` bound a session. */
+  commit(backend: string): void {
+    this.release(backend);
     this.#counts.set(backend, (this.#counts.get(backend) ?? 0) + 1);
+  }
+
+  /** The initialize sent to `backend` bound nothing (failed, or a sessionless answer). */
+  release(backend: string): void {
+    const n = (this.#inFlight.get(backend) ?? 0) - 1;
+    if (n > 0) this.#inFlight.set(backend, n);
+    else this.#inFlight.delete(backend);
   }
 
   noteUnbound(backend: string, n = 1): void {
