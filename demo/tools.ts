@@ -1,6 +1,7 @@
 // The demo MCP server: tools that show which replica served them and that use server-to-client requests
 // (sampling, elicitation), which only work when every request of a session reaches the same replica.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CreateMessageResultSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 export interface DemoServerInfo {
@@ -22,9 +23,11 @@ export function buildDemoServer(info: DemoServerInfo): McpServer {
     'ask_model',
     { description: 'Asks the client\'s model a question (sampling) and returns its answer.', inputSchema: { prompt: z.string() } },
     async ({ prompt }, extra) => {
-      const result = await server.server.createMessage(
-        { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 },
-        { signal: extra.signal },
+      // Sent as part of this request (on its SSE response stream), so the client's answer is a new POST
+      // that only the replica holding the session can match to the pending request.
+      const result = await extra.sendRequest(
+        { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 } },
+        CreateMessageResultSchema,
       );
       const answer = result.content.type === 'text' ? result.content.text : `[${result.content.type}]`;
       return text({ replica: info.replica, model: result.model, answer });
@@ -35,13 +38,16 @@ export function buildDemoServer(info: DemoServerInfo): McpServer {
     'ask_user',
     { description: 'Asks the user a question (elicitation) and returns the answer.', inputSchema: { question: z.string() } },
     async ({ question }, extra) => {
-      const result = await server.server.elicitInput(
+      const result = await extra.sendRequest(
         {
-          mode: 'form',
-          message: question,
-          requestedSchema: { type: 'object', properties: { answer: { type: 'string', description: question } }, required: ['answer'] },
+          method: 'elicitation/create',
+          params: {
+            mode: 'form',
+            message: question,
+            requestedSchema: { type: 'object', properties: { answer: { type: 'string', description: question } }, required: ['answer'] },
+          },
         },
-        { signal: extra.signal },
+        ElicitResultSchema,
       );
       return text({ replica: info.replica, action: result.action, answer: result.content?.answer ?? null });
     },

@@ -12,14 +12,15 @@ import type { GatewayConfig } from './config/options.ts';
 import { Forwarder } from './http/forwarder.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { maskUrl } from './logger.ts';
-import { BoundedLabel } from './metrics/labels.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics.ts';
+import { ToolNames } from './metrics/tool-names.ts';
 import { Placement } from './routing/placement.ts';
 import { SessionDirectory } from './routing/session-directory.ts';
 import { StoreGuard } from './sessions/guard.ts';
 import { MemorySessionStore } from './sessions/memory.ts';
 import { RedisSessionStore } from './sessions/redis.ts';
 import type { SessionStore } from './sessions/store.ts';
+import { RequestTracing } from './tracing/tracing.ts';
 
 export interface RunningGateway {
   mcpPort: number;
@@ -33,10 +34,8 @@ export interface RunningGateway {
 
 const PLACEMENT_REFRESH_MS = 1000;
 const STORE_PING_MS = 2000;
-/** Distinct tool names the `tool` metric label keeps before filing the rest under `other`. */
-const TOOL_LABEL_LIMIT = 200;
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown'): Promise<RunningGateway> {
   const instanceId = randomUUID().slice(0, 8);
   const log = logger.child({ instance: instanceId });
   const metrics = createMetrics();
@@ -44,13 +43,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const store: SessionStore = config.redisUrl
     ? new RedisSessionStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, ttlMs: config.sessionTtlMs, instanceId, logger: log })
-    : new MemorySessionStore({ ttlMs: config.sessionTtlMs, maxSessions: config.maxSessions });
+    : new MemorySessionStore({
+        ttlMs: config.sessionTtlMs,
+        maxSessions: config.maxSessions,
+        onExpired: (n) => metrics.sessionsLost.inc({ reason: 'expired' }, n),
+      });
   const storeGuard = new StoreGuard(metrics, config.storeTimeoutMs);
   const registry = new BackendRegistry({ connectTimeoutMs: config.upstreamConnectTimeoutMs, headersTimeoutMs: config.upstreamTimeoutMs }, log);
   const health = new HealthChecker(registry, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs }, log);
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
-  const forwarder = new Forwarder({ config, health, metrics, lifecycle });
+  const toolNames = new ToolNames(config.metricsToolLimit);
+  const forwarder = new Forwarder({ config, health, metrics, lifecycle, toolNames });
+  const tracing = new RequestTracing({
+    enabled: config.tracing,
+    endpoint: config.otlpEndpoint,
+    sampleRatio: config.tracingSampleRatio,
+    serviceName: config.serviceName,
+    instanceId,
+    version,
+  });
 
   registry.on('changed', () => {
     for (const b of registry.list()) {
@@ -80,11 +92,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     for (const b of registry.list()) metrics.sessionsActive.set({ backend: b.id }, placement.counts.get(b.id) ?? 0);
   };
   await refreshCounts();
+  metrics.collectSessions = refreshCounts;
   const timers = [setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS)];
   for (const t of timers) t.unref();
 
-  const toolLabel = new BoundedLabel(TOOL_LABEL_LIMIT);
-  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolLabel, lifecycle, logger: log });
+  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolNames, lifecycle, tracing, logger: log });
   const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
@@ -126,6 +138,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await directory.close();
       await store.close();
       await registry.close();
+      await tracing.close();
       lifecycle.phase = 'stopped';
       log.info({ streamsEnded: streams }, 'shut down');
       await admin.close();

@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<void> {
 
   let gateway;
   try {
-    gateway = await startGateway(config, logger);
+    gateway = await startGateway(config, logger, version());
   } catch (err) {
     logger.fatal({ err }, 'gateway failed to start');
     process.exit(1);

@@ -50,3 +50,49 @@ export async function rawCall(url: string, sid: string, name: string, args: Reco
   const reply = msgs.find((m) => m.id === 7) as { result?: { structuredContent?: Record<string, unknown> } } | undefined;
   return { status: res.status, result: reply?.result?.structuredContent, messages: msgs };
 }
+
+/**
+ * Calls a tool whose handler asks the client something (sampling, elicitation): reads the SSE answer as it
+ * streams, answers each server request with a POST of its own (the round trip the gateway must route to the
+ * same replica), and returns the final result.
+ */
+export async function rawCallAnswering(
+  url: string,
+  sid: string,
+  name: string,
+  args: Record<string, unknown>,
+  answer: (request: { method: string; params: Record<string, unknown> }) => Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ result: Record<string, unknown> | undefined; answered: number }> {
+  const session = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+  const res = await post(url, rpc('tools/call', { name, arguments: args }, 70), session);
+  if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    const [msg] = await messagesOf(res);
+    return { result: (msg as { result?: { structuredContent?: Record<string, unknown> } }).result?.structuredContent, answered: 0 };
+  }
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let answered = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('stream ended before the tool result');
+    buffer += decoder.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+      if (!data) continue;
+      const msg = JSON.parse(data) as { id?: unknown; method?: string; params?: Record<string, unknown>; result?: { structuredContent?: Record<string, unknown> } };
+      if (msg.method && msg.id !== undefined) {
+        const reply = await post(url, JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: answer({ method: msg.method, params: msg.params ?? {} }) }), session);
+        if (reply.status !== 202) throw new Error(`answer to ${msg.method} got ${reply.status}`);
+        answered++;
+      } else if (msg.id === 70) {
+        await reader.cancel();
+        return { result: msg.result?.structuredContent, answered };
+      }
+    }
+  }
+}

@@ -41,6 +41,11 @@ export interface GatewayConfig {
   drainDelayMs: number;
   shutdownTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  metricsToolLimit: number;
+  tracing: boolean;
+  otlpEndpoint: string;
+  tracingSampleRatio: number;
+  serviceName: string;
 }
 
 export interface OptionSpec {
@@ -115,6 +120,36 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'drainDelayMs', flag: 'drain-delay', env: 'DRAIN_DELAY', defaultText: '0s', help: 'On SIGTERM, time to keep serving while reporting not-ready (lets endpoints update) before closing.', parse: duration },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout', env: 'SHUTDOWN_TIMEOUT', defaultText: '20s', help: 'On SIGTERM, longest wait for in-flight requests before connections are closed.', parse: nonZeroDuration },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', defaultText: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.`, parse: (r) => parseEnum(r, LOG_LEVELS) },
+  {
+    key: 'metricsToolLimit',
+    flag: 'metrics-tool-limit',
+    env: 'METRICS_TOOL_LIMIT',
+    defaultText: '50',
+    help: 'Tool names not listed by any backend\'s tools/list that still get their own `tool` label (first seen); the rest are `other`.',
+    parse: (r) => parseInteger(r, 0, 10_000),
+  },
+  { key: 'tracing', flag: 'tracing', env: 'TRACING', defaultText: 'false', boolean: true, help: 'Export OpenTelemetry traces over OTLP/HTTP (W3C traceparent goes to backends).', parse: parseBoolean },
+  {
+    key: 'otlpEndpoint',
+    flag: 'otlp-endpoint',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    defaultText: 'http://127.0.0.1:4318',
+    help: 'OTLP/HTTP collector base URL; spans go to <url>/v1/traces.',
+    parse: (r) => parseHttpUrl(r, 'OTLP endpoint').href,
+  },
+  {
+    key: 'tracingSampleRatio',
+    flag: 'tracing-sample-ratio',
+    env: 'TRACING_SAMPLE_RATIO',
+    defaultText: '1',
+    help: 'Share of new traces sampled, 0 to 1 (a sampled parent from the client is always followed).',
+    parse: (r) => {
+      const n = Number(r);
+      if (r.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ValueError(`expected a number from 0 to 1, got '${r}'`);
+      return n;
+    },
+  },
+  { key: 'serviceName', flag: 'service-name', env: 'OTEL_SERVICE_NAME', defaultText: 'mcp-session-gateway', help: 'service.name of exported traces.', parse: (r) => r.trim() },
 ];
 
 /** Defaults as raw text, so that they go through the same parsers as user input. */

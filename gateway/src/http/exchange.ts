@@ -5,13 +5,15 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { sendGatewayError, type GatewayError, type JsonRpcId } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
-import { methodLabel, type BoundedLabel } from '../metrics/labels.ts';
+import { methodLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
+import type { ToolNames } from '../metrics/tool-names.ts';
 import { shortId } from '../routing/session-directory.ts';
+import type { RequestSpan } from '../tracing/tracing.ts';
 
 export interface ExchangeDeps {
   metrics: GatewayMetrics;
-  toolLabel: BoundedLabel;
+  toolNames: ToolNames;
 }
 
 export class Exchange {
@@ -19,6 +21,7 @@ export class Exchange {
   readonly httpMethod: string;
   readonly #deps: ExchangeDeps;
   readonly #log: FastifyBaseLogger;
+  readonly span: RequestSpan;
   readonly #start = performance.now();
   #headersAt: number | undefined;
   rpcId: JsonRpcId | undefined;
@@ -26,6 +29,7 @@ export class Exchange {
   tool: string | undefined;
   isResponseOnly = false;
   sessionId: string | undefined;
+  protocolVersion: string | undefined;
   backend: string | undefined;
   route: string | undefined;
   errorCode: string | undefined;
@@ -33,11 +37,12 @@ export class Exchange {
   #finished = false;
   readonly #onClose: Array<(finished: boolean) => void> = [];
 
-  constructor(httpMethod: string, res: ServerResponse, log: FastifyBaseLogger, deps: ExchangeDeps) {
+  constructor(httpMethod: string, res: ServerResponse, log: FastifyBaseLogger, deps: ExchangeDeps, span: RequestSpan) {
     this.httpMethod = httpMethod;
     this.res = res;
     this.#log = log;
     this.#deps = deps;
+    this.span = span;
     // One 'close' listener for everything that must happen when the response is over or the client left.
     res.once('close', () => {
       const finished = res.writableFinished;
@@ -57,6 +62,7 @@ export class Exchange {
     this.rpcMethod = peek.method;
     this.isResponseOnly = peek.method === undefined;
     if (peek.method === 'tools/call') this.tool = peek.name;
+    this.protocolVersion ??= peek.protocolVersion;
   }
 
   /** Response headers are about to go out: the request-duration metric stops here. */
@@ -77,7 +83,7 @@ export class Exchange {
     const method = methodLabel(this.httpMethod, this.rpcMethod, this.isResponseOnly);
     const status = this.res.headersSent ? this.res.statusCode : 0;
     const m = this.#deps.metrics;
-    m.requests.inc({ method, tool: this.tool === undefined ? '' : this.#deps.toolLabel.label(this.tool), status: String(status) });
+    m.requests.inc({ method, tool: this.#deps.toolNames.label(this.tool), status: String(status) });
     const headersAt = this.#headersAt ?? performance.now();
     m.requestDuration.observe({ method }, (headersAt - this.#start) / 1000);
 
@@ -95,5 +101,16 @@ export class Exchange {
     if (this.errorCode !== undefined) line.error = this.errorCode;
     if (this.outcome !== undefined) line.outcome = this.outcome;
     this.#log.info(line, 'request');
+    this.span.end({
+      httpMethod: this.httpMethod,
+      rpcMethod: this.rpcMethod?.slice(0, 64),
+      tool: this.tool === undefined ? undefined : this.#deps.toolNames.label(this.tool),
+      rpcId: this.rpcId,
+      sessionShort: this.sessionId === undefined ? undefined : shortId(this.sessionId),
+      protocolVersion: this.protocolVersion,
+      backend: this.backend,
+      status,
+      errorCode: this.errorCode,
+    });
   }
 }

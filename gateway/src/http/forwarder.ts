@@ -10,6 +10,8 @@ import type { GatewayConfig } from '../config/options.ts';
 import { GatewayError } from '../errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
+import { TOOLS_LIST_READ_LIMIT, type ToolNames } from '../metrics/tool-names.ts';
+import type { UpstreamSpan } from '../tracing/tracing.ts';
 import { relayResponse, type RelayOptions } from '../proxy/relay.ts';
 import { sendUpstream, type UpstreamRequest } from '../proxy/send.ts';
 import { classifyUpstreamError, type UpstreamFailureKind } from '../proxy/upstream-error.ts';
@@ -20,6 +22,7 @@ export interface ForwarderDeps {
   health: HealthChecker;
   metrics: GatewayMetrics;
   lifecycle: Lifecycle;
+  toolNames: ToolNames;
 }
 
 /** Thrown when the client went away: nothing more to answer. */
@@ -31,6 +34,8 @@ export class BackendUnreachable extends Error {}
 export interface Sent {
   backend: Backend;
   upstream: Dispatcher.ResponseData;
+  /** The attempt's CLIENT span, ended when the response is over. */
+  span: UpstreamSpan;
 }
 
 export class Forwarder {
@@ -47,7 +52,7 @@ export class Forwarder {
       const backend = pick(exclude);
       if (!backend) throw new GatewayError('NO_BACKEND');
       try {
-        return { backend, upstream: await this.#send(backend, req) };
+        return await this.#send(backend, req);
       } catch (err) {
         if (!(err instanceof BackendUnreachable)) throw err;
         exclude.add(backend.id);
@@ -58,7 +63,7 @@ export class Forwarder {
 
   /** Sends to one given backend (a session's); BackendUnreachable when it cannot be reached. */
   async sendPinned(backend: Backend, req: UpstreamRequest): Promise<Sent> {
-    return { backend, upstream: await this.#send(backend, req) };
+    return this.#send(backend, req);
   }
 
   /** Streams the upstream response to the client; records failures mid-stream. */
@@ -66,7 +71,9 @@ export class Forwarder {
     const { metrics, lifecycle, config } = this.#d;
     ex.markHeaders();
     let leaveStream: (() => void) | undefined;
+    const learn = ex.rpcMethod === 'tools/list' && sent.upstream.statusCode === 200 ? new BodyCollector(TOOLS_LIST_READ_LIMIT) : undefined;
     const outcome = await relayResponse(sent.upstream, ex.res, {
+      ...(learn ? { bodyTap: learn.tap, sseTap: learn.tap } : {}),
       sseKeepAliveMs: config.sseKeepAliveMs,
       bodyIdleTimeoutMs: config.upstreamBodyTimeoutMs,
       onStreamOpen: (stop) => {
@@ -87,16 +94,22 @@ export class Forwarder {
       this.#countFailure(sent.backend, kind);
       if (kind === 'reset') this.#d.health.resetSeen(sent.backend, code);
       ex.errorCode = `UPSTREAM_${kind.toUpperCase()}`;
+      sent.span.end(sent.upstream.statusCode, ex.errorCode);
+    } else {
+      sent.span.end(sent.upstream.statusCode);
     }
+    if (learn?.complete) this.#d.toolNames.learnFromToolsList(learn.text());
   }
 
-  async #send(backend: Backend, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+  async #send(backend: Backend, req: UpstreamRequest): Promise<Sent> {
+    const span = req.trace?.upstreamStart(req.method, backend.id, backend.url, req.headers) ?? NO_SPAN;
     try {
       const upstream = await sendUpstream(backend, req, this.#d.config.upstreamTimeoutMs);
       this.#d.health.succeeded(backend);
-      return upstream;
+      return { backend, upstream, span };
     } catch (err) {
       const { kind, code } = classifyUpstreamError(err);
+      span.end(undefined, kind);
       if (kind === 'aborted' || req.signal.aborted) throw new ClientGone();
       this.#countFailure(backend, kind);
       if (kind === 'connect') {
@@ -111,5 +124,31 @@ export class Forwarder {
   #countFailure(backend: Backend, kind: UpstreamFailureKind): void {
     const label = kind === 'connect' || kind === 'timeout' || kind === 'reset' ? kind : 'other';
     this.#d.metrics.upstreamErrors.inc({ backend: backend.id, kind: label });
+  }
+}
+
+const NO_SPAN: UpstreamSpan = { end: () => undefined };
+
+/** Keeps the first `limit` bytes of a body that passes through; `complete` is false if it was cut. */
+class BodyCollector {
+  readonly #chunks: Buffer[] = [];
+  readonly #limit: number;
+  #size = 0;
+  complete = true;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  readonly tap = (chunk: Buffer): void => {
+    if (!this.complete) return;
+    this.#size += chunk.length;
+    if (this.#size > this.#limit) {
+      this.complete = false;
+      this.#chunks.length = 0;
+      return;
+    }
+    this.#chunks.push(chunk);
+  };
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
   }
 }

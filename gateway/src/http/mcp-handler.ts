@@ -8,12 +8,13 @@ import { asGatewayError, GatewayError } from '../errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import { classify } from '../mcp/classify.ts';
 import { H, isValidSessionId } from '../mcp/headers.ts';
-import type { BoundedLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
+import type { ToolNames } from '../metrics/tool-names.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
 import type { SessionDirectory } from '../routing/session-directory.ts';
+import type { RequestTracing } from '../tracing/tracing.ts';
 import { checkRequest, type CheckedRequest } from './edge-checks.ts';
 import { Exchange } from './exchange.ts';
 import { BackendUnreachable, ClientGone, type Forwarder, type Sent } from './forwarder.ts';
@@ -26,8 +27,9 @@ export interface McpHandlerDeps {
   placement: Placement;
   forwarder: Forwarder;
   metrics: GatewayMetrics;
-  toolLabel: BoundedLabel;
+  toolNames: ToolNames;
   lifecycle: Lifecycle;
+  tracing: RequestTracing;
 }
 
 /** The principal the auth layer verified for this request (absent when auth is off). */
@@ -38,11 +40,12 @@ export function principalOf(request: FastifyRequest): string | undefined {
 export function createMcpHandler(d: McpHandlerDeps) {
   return async function mcpHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.hijack();
-    const ex = new Exchange(request.method, reply.raw, request.log, d);
+    const ex = new Exchange(request.method, reply.raw, request.log, d, d.tracing.start(request.headers));
     const leave = d.lifecycle.enter();
     ex.onClose(leave);
     try {
       const checked = checkRequest(request.method, request.headers, request.body);
+      ex.protocolVersion = checked.protocolVersion;
       if (checked.peek) ex.setPeek(checked.peek);
       await route(d, request, ex, checked);
     } catch (err) {
@@ -89,6 +92,7 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
     if (!finished) ac.abort();
   });
   return {
+    trace: ex.span,
     method: request.method as UpstreamRequest['method'],
     headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length),
     body,
@@ -99,7 +103,7 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
 async function routeSession(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, sid: string, req: UpstreamRequest): Promise<void> {
   const record = await d.directory.lookup(sid);
   if (!record) {
-    d.metrics.sessionsLost.inc({ reason: 'unknown_session' });
+    d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   if (record.principal !== undefined && record.principal !== principalOf(request)) {

@@ -41,29 +41,15 @@ export function methodLabel(httpMethod: string, rpcMethod: string | undefined, i
   return 'other';
 }
 
-export const SESSION_LOSS_REASONS = ['backend_down', 'backend_removed', 'backend_forgot', 'unknown_session', 'principal_mismatch'] as const;
+/**
+ * Why a session ended without a DELETE: its backend went down or left discovery, its backend no longer knew
+ * it (404), it expired (counted by the in-memory store; Redis expires keys silently), or another principal
+ * presented it (refused as if unknown).
+ */
+export const SESSION_LOSS_REASONS = ['backend_down', 'backend_removed', 'backend_forgot', 'expired', 'principal_mismatch'] as const;
 export type SessionLossReason = (typeof SESSION_LOSS_REASONS)[number];
 
 export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 export const UPSTREAM_FAILURE_KINDS = ['connect', 'timeout', 'reset', 'other'] as const;
-
-/**
- * Tool names are chosen by clients, so the label keeps the first `limit` distinct names it sees and files
- * the rest under `other`. (The observability issue may seed it from the backends' tools/list.)
- */
-export class BoundedLabel {
-  readonly #seen = new Set<string>();
-  readonly #limit: number;
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-  label(value: string | undefined): string {
-    if (value === undefined) return '';
-    if (this.#seen.has(value)) return value;
-    if (this.#seen.size >= this.#limit || value.length > 64) return 'other';
-    this.#seen.add(value);
-    return value;
-  }
-}

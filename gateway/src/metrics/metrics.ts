@@ -11,11 +11,14 @@ export interface GatewayMetrics {
   sessionsActive: Gauge<'backend'>;
   sessionsCreated: Counter<'backend'>;
   sessionsLost: Counter<'reason'>;
+  sessionMisses: Counter;
   streamsOpen: Gauge;
   backendUp: Gauge<'backend'>;
   upstreamErrors: Counter<'backend' | 'kind'>;
   storeDuration: Histogram<'operation'>;
   storeErrors: Counter<'operation'>;
+  /** Refreshes the sessions-active gauge at scrape time (set by the composition root). */
+  collectSessions: (() => Promise<void>) | undefined;
   /** Starts every series a backend has, at 0. */
   addBackend(id: string): void;
   /** Drops the series of a backend that left discovery (bounded cardinality as pods come and go). */
@@ -47,6 +50,10 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Sessions bound per backend, as the session store counts them (global with Redis, per replica in memory).',
       labelNames: ['backend'],
       registers,
+      // Counted when scraped, so a scrape never shows a stale count.
+      async collect() {
+        await m.collectSessions?.();
+      },
     }),
     sessionsCreated: new Counter({
       name: 'mcp_gateway_sessions_created_total',
@@ -58,6 +65,11 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'mcp_gateway_sessions_lost_total',
       help: 'Sessions that ended without a DELETE, or were refused, by reason.',
       labelNames: ['reason'],
+      registers,
+    }),
+    sessionMisses: new Counter({
+      name: 'mcp_gateway_session_misses_total',
+      help: 'Requests naming a session no replica knows (expired, deleted, lost earlier, or made up); answered 404.',
       registers,
     }),
     streamsOpen: new Gauge({ name: 'mcp_gateway_streams_open', help: 'SSE streams this replica is relaying now.', registers }),
@@ -86,6 +98,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['operation'],
       registers,
     }),
+    collectSessions: undefined,
     addBackend(id) {
       m.sessionsCreated.inc({ backend: id }, 0);
       m.sessionsActive.set({ backend: id }, 0);

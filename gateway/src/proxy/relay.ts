@@ -21,6 +21,8 @@ export interface RelayOptions {
   onStreamClose?: () => void;
   /** Sees SSE bytes as they pass (legacy transport: learns the endpoint event). Must not modify them. */
   sseTap?: SseKeepAlive['tap'];
+  /** Sees the bytes of a non-streaming body as they pass. Must not modify them. */
+  bodyTap?: (chunk: Buffer) => void;
 }
 
 export type RelayOutcome = { result: 'complete' } | { result: 'client-closed' } | { result: 'upstream-failed'; error: unknown };
@@ -41,7 +43,7 @@ export async function relayResponse(upstream: Dispatcher.ResponseData, res: Serv
     else headers[k] = v;
   }
   res.writeHead(upstream.statusCode, headers);
-  if (!sse) return relayBody(upstream.body, res, opts.bodyIdleTimeoutMs);
+  if (!sse) return relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
   res.flushHeaders(); // the client learns at once that its stream is open
   const keepAlive = new SseKeepAlive(opts.sseKeepAliveMs);
@@ -54,7 +56,7 @@ export async function relayResponse(upstream: Dispatcher.ResponseData, res: Serv
 }
 
 /** A bounded response (JSON, 202, errors): pipeline with an idle timer. */
-async function relayBody(body: Readable, res: ServerResponse, idleMs: number): Promise<RelayOutcome> {
+async function relayBody(body: Readable, res: ServerResponse, idleMs: number, tap?: (chunk: Buffer) => void): Promise<RelayOutcome> {
   let clientClosed = false;
   const onClose = () => {
     if (!res.writableFinished) clientClosed = true;
@@ -64,7 +66,10 @@ async function relayBody(body: Readable, res: ServerResponse, idleMs: number): P
     body.destroy(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
   }, idleMs);
   idle.unref();
-  body.on('data', () => idle.refresh());
+  body.on('data', (chunk: Buffer) => {
+    idle.refresh();
+    tap?.(chunk);
+  });
   try {
     await pipeline(body, res);
     return { result: 'complete' };

@@ -2,6 +2,7 @@
 // body (if any) was already read and checked at the edge; it goes out with an exact Content-Length.
 import type { Dispatcher } from 'undici';
 import type { Backend } from '../backends/backend.ts';
+import type { RequestSpan } from '../tracing/tracing.ts';
 
 export interface UpstreamRequest {
   method: 'GET' | 'POST' | 'DELETE' | 'OPTIONS';
@@ -11,6 +12,8 @@ export interface UpstreamRequest {
   signal: AbortSignal;
   /** Path and query on the backend; the backend's MCP endpoint when absent. */
   path?: string;
+  /** The request's trace span: each attempt gets a CLIENT span and its traceparent. */
+  trace?: RequestSpan;
 }
 
 export function sendUpstream(backend: Backend, req: UpstreamRequest, headersTimeoutMs: number): Promise<Dispatcher.ResponseData> {

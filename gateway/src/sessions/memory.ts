@@ -13,6 +13,8 @@ export interface MemoryStoreOptions {
   ttlMs: number;
   maxSessions: number;
   now?: () => number;
+  /** Told how many bindings expired (for the sessions-lost metric). */
+  onExpired?: (count: number) => void;
 }
 
 export class MemorySessionStore implements SessionStore {
@@ -24,11 +26,13 @@ export class MemorySessionStore implements SessionStore {
   readonly #max: number;
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #onExpired: ((count: number) => void) | undefined;
 
   constructor(options: MemoryStoreOptions) {
     this.#ttlMs = options.ttlMs;
     this.#max = options.maxSessions;
     this.#now = options.now ?? Date.now;
+    this.#onExpired = options.onExpired;
     this.#sweeper = setInterval(() => this.sweep(), Math.min(Math.max(options.ttlMs / 4, 1000), 60_000));
     this.#sweeper.unref();
   }
@@ -97,7 +101,9 @@ export class MemorySessionStore implements SessionStore {
   /** Drops expired bindings; runs on a timer and before refusing a bind for capacity. */
   sweep(): void {
     const now = this.#now();
-    for (const [id, e] of this.#entries) if (e.expiresAt <= now) this.#remove(id);
+    let expired = 0;
+    for (const [id, e] of this.#entries) if (e.expiresAt <= now && this.#remove(id)) expired++;
+    if (expired > 0) this.#onExpired?.(expired);
   }
 
   async close(): Promise<void> {
@@ -109,6 +115,7 @@ export class MemorySessionStore implements SessionStore {
     if (!e) return undefined;
     if (e.expiresAt <= this.#now()) {
       this.#remove(id);
+      this.#onExpired?.(1);
       return undefined;
     }
     return e;

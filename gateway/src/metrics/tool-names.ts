@@ -1,0 +1,71 @@
+// The `tool` label of mcp_gateway_requests_total. Tool names come from clients, so they are bounded: a name
+// is labelled as itself when a backend listed it (learned from tools/list responses passing through) or,
+// until `firstSeenLimit` names are taken, when it is among the first names seen; every other name is
+// `other`. A thousand made-up names cost one series, not a thousand.
+const MAX_LEARNED = 1000;
+const MAX_NAME_LENGTH = 64;
+/** Largest tools/list response read to learn names; bigger ones are relayed without being read. */
+export const TOOLS_LIST_READ_LIMIT = 1 << 20;
+
+export class ToolNames {
+  readonly #learned = new Set<string>();
+  readonly #firstSeen = new Set<string>();
+  readonly #firstSeenLimit: number;
+
+  constructor(firstSeenLimit: number) {
+    this.#firstSeenLimit = firstSeenLimit;
+  }
+
+  get learnedCount(): number {
+    return this.#learned.size;
+  }
+
+  label(name: string | undefined): string {
+    if (name === undefined) return '';
+    if (this.#learned.has(name) || this.#firstSeen.has(name)) return name;
+    if (name.length > MAX_NAME_LENGTH || this.#firstSeen.size >= this.#firstSeenLimit) return 'other';
+    this.#firstSeen.add(name);
+    return name;
+  }
+
+  /** Learns the names in a tools/list response body (JSON, or an SSE stream of JSON-RPC messages). */
+  learnFromToolsList(body: string): number {
+    let added = 0;
+    for (const message of jsonMessages(body)) {
+      const tools = (message as { result?: { tools?: unknown } }).result?.tools;
+      if (!Array.isArray(tools)) continue;
+      for (const t of tools) {
+        const name = (t as { name?: unknown }).name;
+        if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH || this.#learned.size >= MAX_LEARNED) continue;
+        if (!this.#learned.has(name)) added++;
+        this.#learned.add(name);
+      }
+    }
+    return added;
+  }
+}
+
+function* jsonMessages(body: string): Generator<unknown> {
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{')) {
+    yield safeParse(trimmed);
+    return;
+  }
+  // SSE: each event's data lines joined by "\n" form one JSON-RPC message.
+  for (const event of body.split(/\r?\n\r?\n|\r\r/)) {
+    const data = event
+      .split(/\r?\n|\r/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (data) yield safeParse(data);
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
