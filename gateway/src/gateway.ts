@@ -16,6 +16,7 @@ import { createMetrics, type GatewayMetrics } from './metrics/metrics.ts';
 import { ToolNames } from './metrics/tool-names.ts';
 import { Placement } from './routing/placement.ts';
 import { SessionDirectory } from './routing/session-directory.ts';
+import { SessionRecovery } from './routing/session-recovery.ts';
 import { StoreGuard } from './sessions/guard.ts';
 import { MemorySessionStore } from './sessions/memory.ts';
 import { RedisSessionStore } from './sessions/redis.ts';
@@ -34,6 +35,9 @@ export interface RunningGateway {
 
 const PLACEMENT_REFRESH_MS = 1000;
 const STORE_PING_MS = 2000;
+const STORE_CONNECT_WAIT_MS = 5000;
+const RECOVERY_NEGATIVE_TTL_MS = 30_000;
+const RECOVERY_MAX_IN_FLIGHT = 64;
 
 export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown'): Promise<RunningGateway> {
   const instanceId = randomUUID().slice(0, 8);
@@ -42,7 +46,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const lifecycle = new Lifecycle();
 
   const store: SessionStore = config.redisUrl
-    ? new RedisSessionStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, ttlMs: config.sessionTtlMs, instanceId, logger: log })
+    ? new RedisSessionStore({
+        url: config.redisUrl,
+        connection: {
+          mode: config.redisMode,
+          username: config.redisUsername,
+          password: config.redisPassword,
+          sentinels: config.redisSentinels,
+          sentinelMaster: config.redisSentinelMaster,
+          tlsCaFile: config.redisTlsCaFile,
+        },
+        keyPrefix: config.redisKeyPrefix,
+        ttlMs: config.sessionTtlMs,
+        instanceId,
+        logger: log,
+      })
     : new MemorySessionStore({
         ttlMs: config.sessionTtlMs,
         maxSessions: config.maxSessions,
@@ -53,6 +71,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const health = new HealthChecker(registry, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs }, log);
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
+  directory.onWriteBack = (n) => metrics.sessionWriteBacks.inc(n);
+  const recovery = config.sessionRecovery
+    ? new SessionRecovery(
+        registry,
+        { timeoutMs: config.sessionRecoveryTimeoutMs, negativeTtlMs: RECOVERY_NEGATIVE_TTL_MS, maxInFlight: RECOVERY_MAX_IN_FLIGHT },
+        (result) => metrics.sessionRecoveries.inc({ result }),
+      )
+    : undefined;
   const toolNames = new ToolNames(config.metricsToolLimit);
   const forwarder = new Forwarder({ config, health, metrics, lifecycle, toolNames });
   const tracing = new RequestTracing({
@@ -85,7 +111,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   await health.probeAll();
   health.start();
 
-  const pingStore = () => storeGuard.run('ping', () => store.ping()).catch(() => undefined);
+  // The periodic ping also notices a store that lost its data (new epoch) and writes bindings back.
+  const pingStore = () => directory.checkEpoch().catch(() => undefined);
+  // TLS, Sentinel and Cluster take a few round trips to connect: give start-up a moment before the first ping.
+  await store.waitConnected(STORE_CONNECT_WAIT_MS);
   await pingStore();
   const refreshCounts = async () => {
     await placement.refresh();
@@ -96,7 +125,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const timers = [setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS)];
   for (const t of timers) t.unref();
 
-  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolNames, lifecycle, tracing, logger: log });
+  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolNames, lifecycle, tracing, recovery, logger: log });
   const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });

@@ -94,7 +94,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliRequest {
   for (const o of OPTIONS) {
     const text = raw.get(o.key);
     if (text === undefined) {
-      config[o.key] = o.key === 'backends' ? [] : undefined;
+      config[o.key] = o.key === 'backends' || o.key === 'redisSentinels' ? [] : undefined;
       continue;
     }
     try {
@@ -114,6 +114,12 @@ function crossCheck(c: GatewayConfig): string[] {
   const problems: string[] = [];
   if (c.discovery === 'static' && c.backends.length === 0) {
     problems.push('--backends (MCP_BACKENDS): static discovery needs at least one backend URL');
+  }
+  if (c.redisMode === 'sentinel' && c.redisSentinels.length === 0) {
+    problems.push('--redis-sentinels (REDIS_SENTINELS): sentinel mode needs at least one sentinel host:port');
+  }
+  if (c.redisMode !== 'standalone' && c.redisUrl === undefined) {
+    problems.push(`--redis-url (REDIS_URL): --redis-mode ${c.redisMode} needs a Redis URL (credentials, TLS, and for cluster a seed node)`);
   }
   if (c.port !== 0 && c.port === c.adminPort && c.host === c.adminHost) {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');

@@ -14,6 +14,7 @@ import {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DISCOVERY_MODES = ['static'] as const;
+export const REDIS_MODES = ['standalone', 'sentinel', 'cluster'] as const;
 
 export interface GatewayConfig {
   host: string;
@@ -24,6 +25,12 @@ export interface GatewayConfig {
   backends: URL[];
   discovery: (typeof DISCOVERY_MODES)[number];
   redisUrl: string | undefined;
+  redisMode: (typeof REDIS_MODES)[number];
+  redisUsername: string | undefined;
+  redisPassword: string | undefined;
+  redisSentinels: string[];
+  redisSentinelMaster: string;
+  redisTlsCaFile: string | undefined;
   redisKeyPrefix: string;
   storeTimeoutMs: number;
   sessionTtlMs: number;
@@ -42,6 +49,8 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
   metricsToolLimit: number;
+  sessionRecovery: boolean;
+  sessionRecoveryTimeoutMs: number;
   tracing: boolean;
   otlpEndpoint: string;
   tracingSampleRatio: number;
@@ -103,6 +112,37 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Redis for the shared session map (redis:// or rediss://). Without it sessions live in this process only.',
     parse: parseRedisUrl,
   },
+  {
+    key: 'redisMode',
+    flag: 'redis-mode',
+    env: 'REDIS_MODE',
+    defaultText: 'standalone',
+    help: 'standalone, sentinel (--redis-sentinels) or cluster (--redis-url names one seed node).',
+    parse: (r) => parseEnum(r, REDIS_MODES),
+  },
+  { key: 'redisUsername', flag: 'redis-username', env: 'REDIS_USERNAME', defaultText: '(from the URL)', help: 'Redis ACL user (overrides the URL\'s).', parse: (r) => r },
+  {
+    key: 'redisPassword',
+    flag: 'redis-password',
+    env: 'REDIS_PASSWORD',
+    defaultText: '(from the URL)',
+    help: 'Redis password (overrides the URL\'s); prefer the environment variable, e.g. from a Secret.',
+    parse: (r) => r,
+  },
+  {
+    key: 'redisSentinels',
+    flag: 'redis-sentinels',
+    env: 'REDIS_SENTINELS',
+    defaultText: '(none)',
+    help: 'Sentinel mode: comma-separated host:port of the sentinels.',
+    parse: (raw) => {
+      const list = parseList(raw);
+      for (const s of list) if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s)) throw new ValueError(`expected host:port, got '${s}'`);
+      return list;
+    },
+  },
+  { key: 'redisSentinelMaster', flag: 'redis-sentinel-master', env: 'REDIS_SENTINEL_MASTER', defaultText: 'mymaster', help: 'Sentinel mode: name of the master group.', parse: (r) => r.trim() },
+  { key: 'redisTlsCaFile', flag: 'redis-tls-ca-file', env: 'REDIS_TLS_CA_FILE', defaultText: '(system CAs)', help: 'PEM file of CAs trusted for rediss:// connections.', parse: (r) => r.trim() },
   { key: 'redisKeyPrefix', flag: 'redis-key-prefix', env: 'REDIS_KEY_PREFIX', defaultText: 'mcpgw:', help: 'Prefix of every Redis key and channel the gateway uses.', parse: (r) => r },
   { key: 'storeTimeoutMs', flag: 'store-timeout', env: 'STORE_TIMEOUT', defaultText: '500ms', help: 'Longest wait for one session-store operation before it counts as failed.', parse: nonZeroDuration },
   { key: 'sessionTtlMs', flag: 'session-ttl', env: 'SESSION_TTL', defaultText: '1h', help: 'Idle time after which a session binding expires (sliding: every request renews it).', parse: nonZeroDuration },
@@ -120,6 +160,23 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'drainDelayMs', flag: 'drain-delay', env: 'DRAIN_DELAY', defaultText: '0s', help: 'On SIGTERM, time to keep serving while reporting not-ready (lets endpoints update) before closing.', parse: duration },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout', env: 'SHUTDOWN_TIMEOUT', defaultText: '20s', help: 'On SIGTERM, longest wait for in-flight requests before connections are closed.', parse: nonZeroDuration },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', defaultText: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.`, parse: (r) => parseEnum(r, LOG_LEVELS) },
+  {
+    key: 'sessionRecovery',
+    flag: 'session-recovery',
+    env: 'SESSION_RECOVERY',
+    defaultText: 'true',
+    boolean: true,
+    help: 'A session no replica knows (store restarted empty, gateway restarted) is looked for on the backends with a ping before answering 404.',
+    parse: parseBoolean,
+  },
+  {
+    key: 'sessionRecoveryTimeoutMs',
+    flag: 'session-recovery-timeout',
+    env: 'SESSION_RECOVERY_TIMEOUT',
+    defaultText: '1s',
+    help: 'Longest wait for one backend\'s answer to a recovery ping.',
+    parse: nonZeroDuration,
+  },
   {
     key: 'metricsToolLimit',
     flag: 'metrics-tool-limit',

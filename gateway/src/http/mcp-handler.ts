@@ -14,6 +14,8 @@ import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
 import type { SessionDirectory } from '../routing/session-directory.ts';
+import type { SessionRecovery } from '../routing/session-recovery.ts';
+import type { SessionRecord } from '../sessions/store.ts';
 import type { RequestTracing } from '../tracing/tracing.ts';
 import { checkRequest, type CheckedRequest } from './edge-checks.ts';
 import { Exchange } from './exchange.ts';
@@ -30,6 +32,8 @@ export interface McpHandlerDeps {
   toolNames: ToolNames;
   lifecycle: Lifecycle;
   tracing: RequestTracing;
+  /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
+  recovery: SessionRecovery | undefined;
 }
 
 /** The principal the auth layer verified for this request (absent when auth is off). */
@@ -75,7 +79,7 @@ async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, c
   switch (cls.path) {
     case 'session':
       ex.sessionId = cls.sessionId;
-      return routeSession(d, request, ex, cls.sessionId, upstream);
+      return routeSession(d, request, ex, cls.sessionId, upstream, checked.protocolVersion);
     case 'initialize':
       return routeInitialize(d, request, ex, checked, upstream);
     case 'stateless': {
@@ -100,8 +104,23 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
   };
 }
 
-async function routeSession(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, sid: string, req: UpstreamRequest): Promise<void> {
-  const record = await d.directory.lookup(sid);
+async function routeSession(
+  d: McpHandlerDeps,
+  request: FastifyRequest,
+  ex: Exchange,
+  sid: string,
+  req: UpstreamRequest,
+  protocolVersion: string | undefined,
+): Promise<void> {
+  let record: SessionRecord | undefined;
+  try {
+    record = (await d.directory.lookup(sid)) ?? (await recover(d, request, sid, protocolVersion));
+  } catch (err) {
+    // The store cannot be asked: the backends still can (the binding is written back when the store returns).
+    if (!(err instanceof GatewayError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    record = await recover(d, request, sid, protocolVersion);
+    if (!record) throw err;
+  }
   if (!record) {
     d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
@@ -138,6 +157,18 @@ async function routeSession(d: McpHandlerDeps, request: FastifyRequest, ex: Exch
     d.placement.noteUnbound(backend.id);
   }
   return d.forwarder.relay(ex, sent);
+}
+
+/** A session no replica knows may still live on a backend (store emptied, gateway restarted): ask them. */
+async function recover(d: McpHandlerDeps, request: FastifyRequest, sid: string, protocolVersion: string | undefined): Promise<SessionRecord | undefined> {
+  // With auth on, a session whose principal nobody recorded is never handed to whoever presents it first.
+  if (!d.recovery || principalOf(request) !== undefined) return undefined;
+  const found = await d.recovery.find(sid, { protocolVersion, identityHeaders: {} });
+  if (typeof found === 'string') return undefined;
+  const record: SessionRecord = { backend: found.id, kind: 'streamable', createdAt: Date.now() };
+  const result = await d.directory.bind(sid, record);
+  request.log.info({ backend: found.id }, 'session recovered from its backend');
+  return result.bound ? record : result.existing;
 }
 
 async function routeInitialize(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest, req: UpstreamRequest): Promise<void> {

@@ -49,6 +49,9 @@ export function methodLabel(httpMethod: string, rpcMethod: string | undefined, i
 export const SESSION_LOSS_REASONS = ['backend_down', 'backend_removed', 'backend_forgot', 'expired', 'principal_mismatch'] as const;
 export type SessionLossReason = (typeof SESSION_LOSS_REASONS)[number];
 
+/** Outcomes of asking the backends for a session no replica knows (routing/session-recovery.ts). */
+export const RECOVERY_RESULTS = ['recovered', 'not_found', 'ambiguous', 'busy', 'failed'] as const;
+
 export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 

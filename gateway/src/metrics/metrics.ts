@@ -2,7 +2,7 @@
 // several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
+import { RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -12,6 +12,8 @@ export interface GatewayMetrics {
   sessionsCreated: Counter<'backend'>;
   sessionsLost: Counter<'reason'>;
   sessionMisses: Counter;
+  sessionRecoveries: Counter<'result'>;
+  sessionWriteBacks: Counter;
   streamsOpen: Gauge;
   backendUp: Gauge<'backend'>;
   upstreamErrors: Counter<'backend' | 'kind'>;
@@ -72,6 +74,17 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Requests naming a session no replica knows (expired, deleted, lost earlier, or made up); answered 404.',
       registers,
     }),
+    sessionRecoveries: new Counter({
+      name: 'mcp_gateway_session_recoveries_total',
+      help: 'Sessions no replica knew, looked for on the backends with a ping: recovered, not_found, ambiguous, busy (cap reached), failed.',
+      labelNames: ['result'],
+      registers,
+    }),
+    sessionWriteBacks: new Counter({
+      name: 'mcp_gateway_session_writebacks_total',
+      help: 'Bindings this replica wrote back after the session store lost its data (restart, flush).',
+      registers,
+    }),
     streamsOpen: new Gauge({ name: 'mcp_gateway_streams_open', help: 'SSE streams this replica is relaying now.', registers }),
     backendUp: new Gauge({
       name: 'mcp_gateway_backend_up',
@@ -113,5 +126,6 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   };
   for (const reason of SESSION_LOSS_REASONS) m.sessionsLost.inc({ reason }, 0);
   for (const operation of STORE_OPERATIONS) m.storeErrors.inc({ operation }, 0);
+  for (const result of RECOVERY_RESULTS) m.sessionRecoveries.inc({ result }, 0);
   return m;
 }

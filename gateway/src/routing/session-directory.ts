@@ -28,6 +28,9 @@ export class SessionDirectory {
   readonly #pendingBinds = new Map<string, SessionRecord>();
   readonly #timer: NodeJS.Timeout | undefined;
   #flushing = false;
+  #epoch: string | undefined;
+  /** Told how many bindings a write-back restored. */
+  onWriteBack: ((count: number) => void) | undefined;
 
   constructor(store: SessionStore, guard: StoreGuard, options: DirectoryOptions, logger: Logger) {
     this.#store = store;
@@ -113,6 +116,32 @@ export class SessionDirectory {
     }
   }
 
+  /**
+   * Pings the store and compares its epoch with the last one seen: a new epoch means Redis lost its data
+   * (restart, flush), and this replica writes back every binding it knows, so no session is lost.
+   */
+  async checkEpoch(): Promise<void> {
+    const epoch = await this.#guard.run('ping', () => this.#store.epoch());
+    const changed = this.#epoch !== undefined && epoch !== this.#epoch;
+    this.#epoch = epoch;
+    if (changed && this.#cache) {
+      const restored = await this.#writeBackAll();
+      this.#log.warn({ restored }, 'session store lost its data: bindings known to this replica written back');
+      this.onWriteBack?.(restored);
+    }
+  }
+
+  async #writeBackAll(): Promise<number> {
+    let restored = 0;
+    const entries = [...(this.#cache?.entries() ?? [])];
+    for (let i = 0; i < entries.length; i += WRITE_BACK_BATCH) {
+      const batch = entries.slice(i, i + WRITE_BACK_BATCH);
+      const results = await Promise.allSettled(batch.map(([id, record]) => this.#guard.run('bind', () => this.#store.bind(id, record))));
+      restored += results.filter((r) => r.status === 'fulfilled' && r.value.bound).length;
+    }
+    return restored;
+  }
+
   /** Writes batched TTL renewals and pending bindings to the store. */
   async flush(): Promise<void> {
     if (this.#flushing) return;
@@ -156,6 +185,8 @@ export class SessionDirectory {
     }
   }
 }
+
+const WRITE_BACK_BATCH = 200;
 
 /** Enough of a session id to correlate log lines, not enough to hijack the session. */
 export function shortId(id: string): string {

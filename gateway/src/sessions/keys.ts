@@ -6,6 +6,8 @@
 //   <prefix>s:{<session id>}   string: the SessionRecord as compact JSON, with PX = session TTL (sliding)
 //   <prefix>b:{<backend id>}   sorted set: session ids of that backend, score = expiry (epoch ms)
 //   <prefix>events             pub/sub channel: invalidations between gateway replicas
+//   <prefix>epoch              string: a random id written once per store lifetime; a new one means the
+//                              store lost its data, and replicas write back what they know
 export class KeyLayout {
   readonly prefix: string;
   constructor(prefix: string) {
@@ -19,5 +21,8 @@ export class KeyLayout {
   }
   get channel(): string {
     return `${this.prefix}events`;
+  }
+  get epoch(): string {
+    return `${this.prefix}epoch`;
   }
 }

@@ -98,6 +98,12 @@ export class MemorySessionStore implements SessionStore {
 
   async ping(): Promise<void> {}
 
+  async waitConnected(): Promise<void> {}
+
+  async epoch(): Promise<string> {
+    return 'memory'; // lives and dies with this process: never emptied under a running gateway
+  }
+
   /** Drops expired bindings; runs on a timer and before refusing a bind for capacity. */
   sweep(): void {
     const now = this.#now();

@@ -1,13 +1,17 @@
 // Redis session store: the shared map that lets any number of gateway replicas agree on which backend holds
 // a session. Single-round-trip operations on the hot path (GETEX for a lookup, SET NX GET for a bind);
 // auto-pipelining batches concurrent commands; no multi-key command ever spans two hash slots (keys.ts).
-import { Redis, type RedisOptions } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { KeyLayout } from './keys.ts';
+import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
 import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
 
 export interface RedisStoreOptions {
   url: string;
+  /** Mode (standalone, sentinel, cluster), credentials and TLS trust; standalone when absent. */
+  connection?: Omit<RedisConnectionConfig, 'url'>;
   keyPrefix: string;
   ttlMs: number;
   /** Identifies this replica's own events on the channel. */
@@ -55,8 +59,8 @@ export class RedisSessionStore implements SessionStore {
   readonly #ttlMs: number;
   readonly #instanceId: string;
   readonly #log: Logger;
-  readonly #cmd: Redis;
-  readonly #sub: Redis;
+  readonly #cmd: RedisClient;
+  readonly #sub: RedisClient;
   readonly #listeners: Array<(e: StoreEvent) => void> = [];
   #closed = false;
   #lastErrorLog = 0;
@@ -76,9 +80,15 @@ export class RedisSessionStore implements SessionStore {
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
       ...o.redisOptions,
     };
-    this.#cmd = new Redis(o.url, base);
+    const connection: RedisConnectionConfig = { mode: 'standalone', ...o.connection, url: o.url };
+    this.#cmd = createRedisClient(connection, base);
     // The subscriber may queue SUBSCRIBE until the first connection; ioredis re-subscribes on reconnect.
-    this.#sub = new Redis(o.url, { ...base, enableOfflineQueue: true, enableAutoPipelining: false, connectionName: `mcp-gateway-sub:${o.instanceId}` });
+    this.#sub = createRedisClient(connection, {
+      ...base,
+      enableOfflineQueue: true,
+      enableAutoPipelining: false,
+      connectionName: `mcp-gateway-sub:${o.instanceId}`,
+    });
     for (const [name, conn] of [['command', this.#cmd], ['subscriber', this.#sub]] as const) {
       conn.on('error', (err: Error) => this.#logError(name, err));
     }
@@ -91,7 +101,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** The command connection, for tests and diagnostics. */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.#cmd;
   }
 
@@ -184,6 +194,27 @@ export class RedisSessionStore implements SessionStore {
 
   async ping(): Promise<void> {
     await this.#cmd.ping();
+  }
+
+  async epoch(): Promise<string> {
+    const key = this.#keys.epoch;
+    const current = await this.#cmd.get(key);
+    if (current !== null) return current;
+    // SET NX: when several replicas notice the empty store together, one id wins and all of them read it.
+    await this.#cmd.set(key, randomUUID(), 'NX');
+    return (await this.#cmd.get(key)) ?? '';
+  }
+
+  async waitConnected(timeoutMs: number): Promise<void> {
+    if (this.#cmd.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#cmd.once('ready', done);
+    });
   }
 
   async close(): Promise<void> {

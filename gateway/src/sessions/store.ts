@@ -46,6 +46,13 @@ export interface SessionStore {
   onEvent(listener: (event: StoreEvent) => void): void;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
+  /**
+   * An id of the store's current contents, created when missing. It changes when the store lost its data
+   * (Redis restarted empty, or flushed): replicas then write back the bindings they know.
+   */
+  epoch(): Promise<string>;
+  /** Resolves once connected, or after `timeoutMs` (never rejects): lets start-up see a slow connect. */
+  waitConnected(timeoutMs: number): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }

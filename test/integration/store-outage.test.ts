@@ -1,0 +1,146 @@
+// Redis is not a single point of failure for live sessions: stopped mid-run, restarted empty, or flushed,
+// no session is lost. Replicas route from their caches, bind new sessions locally and write them back, and a
+// session no replica knows is found on its backend with a ping.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, type GatewayProcess } from '../support/gateway.ts';
+import { connectClient, type TestClient } from '../support/mcp-client.ts';
+import { metricSum, parsePrometheus } from '../support/prom.ts';
+import { redisCli } from '../support/redis-deployments.ts';
+import { startTopology, type Topology } from '../support/topology.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function sessionKeys(topo: Topology): number {
+  return Number(redisCli(['-p', String(topo.redis!.port), 'eval', "return #redis.call('keys', 'mcpgw:s:*')", '0']));
+}
+
+async function openSessions(topo: Topology, n: number): Promise<Map<TestClient, string>> {
+  const home = new Map<TestClient, string>();
+  for (let i = 0; i < n; i++) {
+    const c = await connectClient(() => topo.entries());
+    home.set(c, (await c.call<{ replica: string }>('whoami')).replica);
+  }
+  return home;
+}
+
+async function allStillHome(home: Map<TestClient, string>): Promise<void> {
+  for (const [c, replica] of home) {
+    // Twice: the rotating client reaches both gateway replicas.
+    for (let i = 0; i < 2; i++) assert.equal((await c.call<{ replica: string }>('whoami')).replica, replica, 'session still on its replica');
+    assert.equal((await c.call<{ answer: string }>('ask_model', { prompt: 'p' })).answer, 'model says: p');
+  }
+}
+
+describe('Redis stopped mid-run', () => {
+  let topo: Topology;
+  before(async () => {
+    topo = await startTopology({ store: 'redis', gatewayArgs: ['--store-timeout', '300ms'] });
+  });
+  after(async () => topo?.stop());
+
+  test('known sessions keep routing, new ones are created and written back, readiness says degraded', async () => {
+    const home = await openSessions(topo, 6);
+    await topo.redis!.stop();
+
+    const started = Date.now();
+    await allStillHome(home);
+    // A new session during the outage: bound locally on the replica that saw initialize; the other replica
+    // finds it on its backend with a ping.
+    const born = await openSessions(topo, 3);
+    await allStillHome(born);
+    assert.ok(Date.now() - started < 30_000);
+
+    for (const gw of topo.gateways) {
+      const res = await fetch(`${gw.adminUrl}/readyz`);
+      assert.equal(res.status, 200, 'a store outage keeps readiness');
+      const body = (await res.json()) as { status: string; store: { failing: boolean } };
+      assert.deepEqual([body.status, body.store.failing], ['degraded', true]);
+      const m = parsePrometheus(await gw.metricsText());
+      assert.ok(metricSum(m, 'mcp_gateway_session_store_errors_total') > 0, 'store errors are counted');
+    }
+
+    await topo.redis!.start();
+    // Written back: every session is in Redis again, including those born in the outage.
+    await waitUntil(() => sessionKeys(topo) === home.size + born.size, 'write-back of all sessions');
+    await allStillHome(home);
+    await allStillHome(born);
+    for (const gw of topo.gateways) {
+      await waitUntil(async () => ((await gw.admin<{ status: string }>('/readyz')).status === 'ready'), 'ready again');
+    }
+    await Promise.all([...home.keys(), ...born.keys()].map((c) => c.close()));
+  });
+});
+
+describe('Redis restarted empty', () => {
+  let topo: Topology;
+  const late: GatewayProcess[] = [];
+  before(async () => {
+    topo = await startTopology({ store: 'redis' });
+  });
+  after(async () => {
+    await Promise.allSettled(late.map((g) => g.stop()));
+    await topo?.stop();
+  });
+
+  test('write-back alone (recovery off on the newcomer): replicas restore every binding they know', async () => {
+    const home = await openSessions(topo, 8);
+    await topo.redis!.stop();
+    await topo.redis!.start();
+    await waitUntil(() => sessionKeys(topo) === home.size, 'replicas to write back their bindings');
+    // A replica that never saw these sessions, with recovery off, routes them from the restored store.
+    const newcomer = await startGateway({ backends: topo.backends.map((b) => b.url), redisUrl: topo.redis!.url, args: ['--no-session-recovery'] });
+    late.push(newcomer);
+    for (const [c, replica] of home) {
+      const res = await fetch(newcomer.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': c.sessionId(), 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+      });
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), new RegExp(`"replica":"${replica}"`));
+    }
+    const written = topo.gateways.reduce(async (acc, g) => (await acc) + metricSum(parsePrometheus(await g.metricsText()), 'mcp_gateway_session_writebacks_total'), Promise.resolve(0));
+    assert.ok((await written) >= home.size, 'write-backs are counted');
+    await Promise.all([...home.keys()].map((c) => c.close()));
+  });
+
+  test('recovery alone: a replica with an empty cache finds sessions on their backends; made-up ids still 404', async () => {
+    const home = await openSessions(topo, 5);
+    // Every replica that knew them dies, and Redis comes back empty: nobody can write them back.
+    for (const g of topo.gateways) await g.kill();
+    await topo.redis!.stop();
+    await topo.redis!.start();
+    const newcomer = await startGateway({ backends: topo.backends.map((b) => b.url), redisUrl: topo.redis!.url });
+    late.push(newcomer);
+    for (const [c, replica] of home) {
+      const res = await fetch(newcomer.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': c.sessionId(), 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+      });
+      assert.equal(res.status, 200, 'recovered, not 404');
+      assert.match(await res.text(), new RegExp(`"replica":"${replica}"`));
+    }
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(newcomer.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'made-up-session-id' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      assert.equal(res.status, 404);
+    }
+    const m = parsePrometheus(await newcomer.metricsText());
+    assert.equal(metricSum(m, 'mcp_gateway_session_recoveries_total', { result: 'recovered' }), home.size);
+    assert.equal(metricSum(m, 'mcp_gateway_session_recoveries_total', { result: 'not_found' }), 1, 'a made-up id is probed once, then cached as unknown');
+    await Promise.all([...home.keys()].map((c) => c.close()));
+  });
+});
