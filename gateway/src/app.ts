@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/options.ts';
 import { GatewayError, sendGatewayError } from './errors.ts';
+import { clientErrorHandler, ConnectionCap, serverOptions, tooManyHeaders } from './http/limits.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
 
 export type AppDeps = McpHandlerDeps & { logger: Logger };
@@ -15,7 +16,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function fromFastifyError(err: FastifyError): GatewayError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError('BODY_TOO_LARGE');
+      return new GatewayError('BODY_TOO_LARGE', 'see --max-body-bytes');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError('UNSUPPORTED_MEDIA_TYPE');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -46,22 +47,38 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     },
     exposeHeadRoutes: false,
     routerOptions: { ignoreTrailingSlash: true },
+    http: serverOptions(config),
+    requestTimeout: config.requestTimeoutMs,
+    clientErrorHandler: clientErrorHandler(deps.metrics),
   });
+  // Node only truncates past maxHeadersCount: keep one more than the limit so that going over is visible.
+  app.server.maxHeadersCount = config.maxHeaderCount + 1;
+  const cap = new ConnectionCap(app.server, config.maxConnections);
 
   // POST bodies are read as bytes: they are checked (edge-checks.ts) and forwarded unchanged.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (request, reply) => {
-    if (deps.lifecycle.stopping) {
+    let refusal: GatewayError | undefined;
+    if (deps.lifecycle.stopping) refusal = new GatewayError('SHUTTING_DOWN');
+    else if (cap.isShed(request.socket)) {
+      deps.metrics.limitRejections.inc({ limit: 'connections' });
+      refusal = new GatewayError('TOO_MANY_CONNECTIONS');
+    } else if (tooManyHeaders(request.raw.rawHeaders, config.maxHeaderCount)) {
+      deps.metrics.limitRejections.inc({ limit: 'header_count' });
+      refusal = new GatewayError('HEADERS_TOO_LARGE', `more than ${config.maxHeaderCount} header fields`);
+    }
+    if (refusal) {
       reply.hijack();
       reply.raw.setHeader('connection', 'close');
-      sendGatewayError(reply.raw, new GatewayError('SHUTTING_DOWN'));
+      sendGatewayError(reply.raw, refusal);
     }
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const gwErr = err instanceof GatewayError ? err : fromFastifyError(err);
+    if (gwErr.code === 'BODY_TOO_LARGE') deps.metrics.limitRejections.inc({ limit: 'body_bytes' });
     if (gwErr.code === 'INTERNAL') request.log.error({ err }, 'unexpected failure');
     reply.hijack();
     sendGatewayError(reply.raw, gwErr);

@@ -59,3 +59,17 @@ test('property: a well-formed request peeks to its own method, id and tool name'
     }),
   );
 });
+
+test('deep nesting is refused before parsing, strings do not count', async () => {
+  const { nestsDeeperThan, MAX_JSON_DEPTH } = await import('../../gateway/src/mcp/jsonrpc.ts');
+  const deep = Buffer.from('['.repeat(200_000) + ']'.repeat(200_000));
+  assert.throws(() => peekJsonRpc(deep), (e: unknown) => e instanceof GatewayError && e.code === 'INVALID_REQUEST' && e.status === 400);
+  const ok = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 't', arguments: { s: '[[[[[[[[' + '{'.repeat(500) } } };
+  assert.equal(peekJsonRpc(b(ok)).method, 'tools/call');
+  assert.equal(nestsDeeperThan(Buffer.from('{"a":"\\"[[["}'), 1), false);
+  fc.assert(
+    fc.property(fc.nat({ max: 300 }), (n) => {
+      assert.equal(nestsDeeperThan(Buffer.from('['.repeat(n) + ']'.repeat(n)), MAX_JSON_DEPTH), n > MAX_JSON_DEPTH);
+    }),
+  );
+});

@@ -37,6 +37,11 @@ export interface GatewayConfig {
   maxSessions: number;
   sessionCacheSize: number;
   maxBodyBytes: number;
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
   sseKeepAliveMs: number;
   upstreamConnectTimeoutMs: number;
   upstreamTimeoutMs: number;
@@ -149,6 +154,32 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxSessions', flag: 'max-sessions', env: 'MAX_SESSIONS', defaultText: '100000', help: 'In-memory store only: most sessions held; past it new sessions get 503.', parse: positive(10_000_000) },
   { key: 'sessionCacheSize', flag: 'session-cache-size', env: 'SESSION_CACHE_SIZE', defaultText: '100000', help: 'Redis store only: sessions kept in this replica\'s local cache (routes without a store round trip).', parse: positive(10_000_000) },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'MAX_BODY_BYTES', defaultText: '4194304', help: 'Largest POST body accepted (413 above it).', parse: positive(1 << 30) },
+  { key: 'maxHeaderBytes', flag: 'max-header-bytes', env: 'MAX_HEADER_BYTES', defaultText: '16384', help: 'Largest request header block (431 above it).', parse: (r) => parseInteger(r, 1024, 1 << 20) },
+  { key: 'maxHeaderCount', flag: 'max-header-count', env: 'MAX_HEADER_COUNT', defaultText: '100', help: 'Most request header fields (431 above it).', parse: (r) => parseInteger(r, 8, 10_000) },
+  {
+    key: 'headersTimeoutMs',
+    flag: 'headers-timeout',
+    env: 'HEADERS_TIMEOUT',
+    defaultText: '10s',
+    help: 'Longest time a client may take to send its request headers (slow-header attacks; 408).',
+    parse: nonZeroDuration,
+  },
+  {
+    key: 'requestTimeoutMs',
+    flag: 'request-timeout',
+    env: 'REQUEST_TIMEOUT',
+    defaultText: '30s',
+    help: 'Longest time a client may take to send a whole request, body included (slow bodies; 408). Responses, and so streams, are not limited.',
+    parse: nonZeroDuration,
+  },
+  {
+    key: 'maxConnections',
+    flag: 'max-connections',
+    env: 'MAX_CONNECTIONS',
+    defaultText: '20000',
+    help: 'Open client connections before new ones get 503 + Retry-After (0 = no cap). Keep it below the file-descriptor limit.',
+    parse: (r) => parseInteger(r, 0, 10_000_000),
+  },
   { key: 'sseKeepAliveMs', flag: 'sse-keepalive', env: 'SSE_KEEPALIVE', defaultText: '15s', help: 'Idle SSE streams get a comment line this often (0s disables).', parse: duration },
   { key: 'upstreamConnectTimeoutMs', flag: 'upstream-connect-timeout', env: 'UPSTREAM_CONNECT_TIMEOUT', defaultText: '3s', help: 'Longest wait for a TCP connection to a backend.', parse: nonZeroDuration },
   { key: 'upstreamTimeoutMs', flag: 'upstream-timeout', env: 'UPSTREAM_TIMEOUT', defaultText: '5m', help: 'Longest wait for a backend\'s response headers (a tool call answered as JSON arrives only when done).', parse: nonZeroDuration },

@@ -21,6 +21,29 @@ export interface JsonRpcPeek {
 /** 2026-07-28: "io.modelcontextprotocol/protocolVersion" in the request's `_meta`. */
 export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 
+/**
+ * Deepest nesting of arrays and objects accepted. JSON-RPC messages are shallow; a body of a million `[`
+ * costs V8 half a second of CPU to parse, so it is refused by a linear scan before parsing.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** True when brackets outside strings nest deeper than `max`. */
+export function nestsDeeperThan(body: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 // Invalid UTF-8 is a parse error, not something to repair with U+FFFD and forward.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -41,6 +64,7 @@ function isMessage(m: unknown): m is Record<string, unknown> {
 }
 
 export function peekJsonRpc(body: Buffer): JsonRpcPeek {
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new GatewayError('INVALID_REQUEST', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(utf8.decode(body));

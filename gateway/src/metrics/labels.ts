@@ -52,6 +52,9 @@ export type SessionLossReason = (typeof SESSION_LOSS_REASONS)[number];
 /** Outcomes of asking the backends for a session no replica knows (routing/session-recovery.ts). */
 export const RECOVERY_RESULTS = ['recovered', 'not_found', 'ambiguous', 'busy', 'failed'] as const;
 
+/** Limits that refuse requests (http/limits.ts and the edge checks). */
+export const LIMITS = ['header_bytes', 'header_count', 'request_timeout', 'malformed_http', 'connections', 'body_bytes'] as const;
+
 export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 

@@ -2,7 +2,7 @@
 // several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
+import { LIMITS, RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   sessionMisses: Counter;
   sessionRecoveries: Counter<'result'>;
   sessionWriteBacks: Counter;
+  limitRejections: Counter<'limit'>;
   streamsOpen: Gauge;
   backendUp: Gauge<'backend'>;
   upstreamErrors: Counter<'backend' | 'kind'>;
@@ -85,6 +86,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Bindings this replica wrote back after the session store lost its data (restart, flush).',
       registers,
     }),
+    limitRejections: new Counter({
+      name: 'mcp_gateway_limit_rejections_total',
+      help: 'Requests and connections refused by a limit (header size/count, slow request, connection cap, body size).',
+      labelNames: ['limit'],
+      registers,
+    }),
     streamsOpen: new Gauge({ name: 'mcp_gateway_streams_open', help: 'SSE streams this replica is relaying now.', registers }),
     backendUp: new Gauge({
       name: 'mcp_gateway_backend_up',
@@ -126,6 +133,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   };
   for (const reason of SESSION_LOSS_REASONS) m.sessionsLost.inc({ reason }, 0);
   for (const operation of STORE_OPERATIONS) m.storeErrors.inc({ operation }, 0);
+  for (const limit of LIMITS) m.limitRejections.inc({ limit }, 0);
   for (const result of RECOVERY_RESULTS) m.sessionRecoveries.inc({ result }, 0);
   return m;
 }
