@@ -57,6 +57,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
           tlsCaFile: config.redisTlsCaFile,
         },
         keyPrefix: config.redisKeyPrefix,
+        commandTimeoutMs: config.storeTimeoutMs,
         ttlMs: config.sessionTtlMs,
         instanceId,
         logger: log,
@@ -67,6 +68,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         onExpired: (n) => metrics.sessionsLost.inc({ reason: 'expired' }, n),
       });
   const storeGuard = new StoreGuard(metrics, config.storeTimeoutMs);
+  storeGuard.onTimeout = () => store.resetConnection();
   const registry = new BackendRegistry({ connectTimeoutMs: config.upstreamConnectTimeoutMs, headersTimeoutMs: config.upstreamTimeoutMs }, log);
   const health = new HealthChecker(registry, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs }, log);
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);

@@ -12,6 +12,8 @@ export class StoreGuard {
   answeredOnce = false;
   /** Time of the last failure, 0 when the last operation succeeded. */
   failingSince = 0;
+  /** Called when an operation timed out (the store may need a fresh connection). */
+  onTimeout: (() => void) | undefined;
 
   constructor(metrics: GatewayMetrics, timeoutMs: number) {
     this.#metrics = metrics;
@@ -26,10 +28,10 @@ export class StoreGuard {
     const end = this.#metrics.storeDuration.startTimer({ operation });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new GatewayError('STORE_UNAVAILABLE', `${operation} took longer than ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
+      timer = setTimeout(() => {
+        reject(new GatewayError('STORE_UNAVAILABLE', `${operation} took longer than ${this.#timeoutMs} ms`));
+        this.onTimeout?.();
+      }, this.#timeoutMs);
     });
     try {
       const value = await Promise.race([fn(), timeout]);

@@ -100,6 +100,10 @@ export class MemorySessionStore implements SessionStore {
 
   async waitConnected(): Promise<void> {}
 
+  resetConnection(): void {
+    // No connection.
+  }
+
   async epoch(): Promise<string> {
     return 'memory'; // lives and dies with this process: never emptied under a running gateway
   }

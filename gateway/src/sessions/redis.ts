@@ -10,6 +10,8 @@ import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './stor
 
 export interface RedisStoreOptions {
   url: string;
+  /** Redis commands not answered within this time are rejected (the store timeout). */
+  commandTimeoutMs?: number;
   /** Mode (standalone, sentinel, cluster), credentials and TLS trust; standalone when absent. */
   connection?: Omit<RedisConnectionConfig, 'url'>;
   keyPrefix: string;
@@ -64,6 +66,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #listeners: Array<(e: StoreEvent) => void> = [];
   #closed = false;
   #lastErrorLog = 0;
+  #lastReset = 0;
 
   constructor(o: RedisStoreOptions) {
     this.#keys = new KeyLayout(o.keyPrefix);
@@ -78,6 +81,8 @@ export class RedisSessionStore implements SessionStore {
       enableAutoPipelining: true,
       connectionName: `mcp-gateway:${o.instanceId}`,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+      // A little longer than the store timeout, so the guard (which also resets the connection) fires first.
+      ...(o.commandTimeoutMs ? { commandTimeout: o.commandTimeoutMs + 100 } : {}),
       ...o.redisOptions,
     };
     const connection: RedisConnectionConfig = { mode: 'standalone', ...o.connection, url: o.url };
@@ -215,6 +220,20 @@ export class RedisSessionStore implements SessionStore {
       }
       this.#cmd.once('ready', done);
     });
+  }
+
+  /**
+   * RESP matches replies to commands by order. After a timeout the reply may never come (lost on the way),
+   * and the next reply would be taken for it: a lookup could then return another session's binding. So a
+   * timed-out connection is dropped and reconnected (which fails every command still waiting on it); at
+   * most once a second, so a long outage does not turn into a reconnect storm.
+   */
+  resetConnection(): void {
+    const now = Date.now();
+    if (this.#closed || now - this.#lastReset < 1000) return;
+    this.#lastReset = now;
+    this.#log.warn('redis command timed out: reconnecting so no reply is matched to the wrong command');
+    this.#cmd.disconnect(true);
   }
 
   async close(): Promise<void> {

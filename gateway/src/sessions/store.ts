@@ -53,6 +53,11 @@ export interface SessionStore {
   epoch(): Promise<string>;
   /** Resolves once connected, or after `timeoutMs` (never rejects): lets start-up see a slow connect. */
   waitConnected(timeoutMs: number): Promise<void>;
+  /**
+   * An operation timed out: the connection may have lost requests or replies (a blackholed network), so a
+   * store that matches replies to requests by order must start a fresh connection before trusting it again.
+   */
+  resetConnection(): void;
   /** Idempotent. */
   close(): Promise<void>;
 }
