@@ -50,7 +50,7 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
       await call('GET', '/version');
       break;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`toxiproxy did not start: ${(err as Error).message}\n${svc.lines.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`toxiproxy did not start:\n${svc.lines.join("\n")}`, { cause: err });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
