@@ -1,7 +1,8 @@
 // Shared machinery of the scenarios: the budget that bounds a run (duration AND request count), the entry
 // points and how a session spreads its requests over them, and session setup/teardown on the wire.
 import type { BackendKind, Target } from './topology.ts';
-import { Entry, initializeBody, initializedBody, send, type WireResult } from './mcp-wire.ts';
+import type { Entry} from './mcp-wire.ts';
+import { initializeBody, initializedBody, send, type WireResult } from './mcp-wire.ts';
 import { errorKind, type Recorder } from './stats.ts';
 
 /** Bounds a run: it ends at the deadline, after `maxRequests` requests, or when stopped, whichever first. */

@@ -3,7 +3,8 @@
 // cannot hide its stalls by slowing the generator down (coordinated omission). wrk2 would do this but is not
 // in Debian; at half of the gateway's max throughput a Node generator keeps up easily (it reports how far
 // behind schedule it ever fell, so that can be checked).
-import { Entry, send, toolCallBody } from './mcp-wire.ts';
+import type { Entry} from './mcp-wire.ts';
+import { send, toolCallBody } from './mcp-wire.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface OpenLoopResult {

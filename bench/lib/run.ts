@@ -101,7 +101,10 @@ export async function runScenario(topo: Topology, target: Target, scenario: Scen
   try {
     const state = await scenario.setup(ctx);
     ctx.budget.stop();
+    // Setup is not measured, but its failures are reported (e.g. sessions a proxy lost before the run).
+    const setupErrors = ctx.rec.errors;
     ctx.rec = new Recorder();
+    for (const [kind, n] of setupErrors) ctx.rec.errors.set(`setup ${kind}`, n);
     ctx.budget = new Budget(settings.maxRequests, settings.durationMs);
     const storeBefore = topo.redis && target === 'gateway' ? await commandStats(topo.redis.url) : undefined;
     const cpuBefore = procs().reduce((a, p) => a + p.cpuMs(), 0);
