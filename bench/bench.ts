@@ -131,6 +131,7 @@ async function main(): Promise<void> {
             holdMs: 0,
             gatewayLogLevel: v['gateway-log-level'],
             gatewayArgs: [],
+            gatewayNodeFlags: [],
             ...cpus,
             cpuProf: false,
             out: v.out,

@@ -33,6 +33,7 @@ export const LOAD_HELP = `npm run load -- [options]       load test on loopback;
   --hold S             seconds to hold the streams open (default 5)
   --gateway-log-level  the gateway's --log-level (default info, its default)
   --gateway-arg ARG    extra gateway flag (repeatable), e.g. --gateway-arg=--session-ttl=10m
+  --gateway-node-flag F  extra Node flag for the gateway (repeatable), e.g. --gateway-node-flag=--max-semi-space-size=32
   --proxy-cpus LIST    taskset CPU list for gateway/HAProxy/nginx (default: no pinning)
   --other-cpus LIST    taskset CPU list for backends and redis-server (default: no pinning)
   --cpu-prof           write a V8 CPU profile of each gateway to the results dir
@@ -56,6 +57,7 @@ export interface LoadOptions {
   holdMs: number;
   gatewayLogLevel: string;
   gatewayArgs: string[];
+  gatewayNodeFlags: string[];
   proxyCpus: string | undefined;
   otherCpus: string | undefined;
   cpuProf: boolean;
@@ -93,6 +95,7 @@ export function parseLoadArgs(argv: string[]): LoadOptions | 'help' {
       hold: { type: 'string' },
       'gateway-log-level': { type: 'string' },
       'gateway-arg': { type: 'string', multiple: true },
+      'gateway-node-flag': { type: 'string', multiple: true },
       'proxy-cpus': { type: 'string' },
       'other-cpus': { type: 'string' },
       'cpu-prof': { type: 'boolean' },
@@ -117,6 +120,7 @@ export function parseLoadArgs(argv: string[]): LoadOptions | 'help' {
     holdMs: int('hold', v.hold, 5, 0) * 1000,
     gatewayLogLevel: v['gateway-log-level'] ?? 'info',
     gatewayArgs: v['gateway-arg'] ?? [],
+    gatewayNodeFlags: v['gateway-node-flag'] ?? [],
     proxyCpus: v['proxy-cpus'],
     otherCpus: v['other-cpus'],
     cpuProf: v['cpu-prof'] ?? false,
@@ -139,6 +143,7 @@ export async function runLoad(o: LoadOptions, group: ProcessGroup): Promise<Scen
         gateways: name === 'streams' ? 1 : o.gateways,
         targets: [target],
         gatewayArgs: o.gatewayArgs,
+        gatewayNodeFlags: o.gatewayNodeFlags,
         gatewayLogLevel: o.gatewayLogLevel,
         proxyCpus: o.proxyCpus,
         otherCpus: o.otherCpus,
