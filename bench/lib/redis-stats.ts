@@ -19,8 +19,13 @@ export async function commandStats(url: string): Promise<CommandStats> {
   }
 }
 
-/** Commands the gateway sends for reasons other than the request in hand (timers). */
-const BACKGROUND = new Set(['ping', 'zcard', 'zremrangebyscore', 'pexpire', 'client', 'info', 'subscribe', 'select', 'hello']);
+/**
+ * Commands of the request path: GETEX (lookup on a cache miss), SET NX GET + ZADD (bind), DEL/GETDEL + ZREM
+ * + PUBLISH (unbind). Everything else comes from timers: PING, ZCARD/ZREMRANGEBYSCORE (placement counts),
+ * and the batched TTL renewals, PEXPIRE + ZADD XX per touched session per flush (so ZADD beyond one per
+ * SET is a renewal, not a request's).
+ */
+const HOT = ['getex', 'getdel', 'set', 'del', 'zrem', 'publish'];
 
 export interface StoreCost {
   commands: number;
@@ -41,8 +46,9 @@ export function storeCost(before: CommandStats, after: CommandStats, requests: n
     byCommand[cmd] = d;
     if (cmd === 'info') continue;
     all += d;
-    if (!BACKGROUND.has(cmd)) hot += d;
+    if (HOT.includes(cmd)) hot += d;
   }
+  hot += Math.min(byCommand.zadd ?? 0, byCommand.set ?? 0);
   const per = (n: number) => (requests > 0 ? Math.round((n / requests) * 10_000) / 10_000 : 0);
   return { commands: all, hotPerRequest: per(hot), allPerRequest: per(all), byCommand };
 }
