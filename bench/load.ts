@@ -41,6 +41,7 @@ export const LOAD_HELP = `npm run load -- [options]       load test on loopback;
   --quiet              no progress bar
   --help               this text
 
+Environment: MCP_BENCH_GATEWAY_MAIN=path/to/main.js runs another gateway build (A/B comparisons).
 Writes <out>/load-<time>.json and .html (latency histogram, timeline). Exit code 1 when a run had
 unexpected errors or stickiness violations.`;
 

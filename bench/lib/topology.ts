@@ -9,7 +9,8 @@ import { startHaproxy, startNginx } from './proxies.ts';
 import { waitForHttp, waitForPort, type Proc, type ProcessGroup } from './procs.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const GATEWAY_MAIN = `${REPO}dist/gateway/src/main.js`;
+/** The built gateway; MCP_BENCH_GATEWAY_MAIN points at another build (A/B of a change: build, copy dist/). */
+export const GATEWAY_MAIN = process.env.MCP_BENCH_GATEWAY_MAIN ?? `${REPO}dist/gateway/src/main.js`;
 
 export type BackendKind = 'demo' | 'fast' | 'fast-strict';
 export type Target = 'gateway' | 'haproxy' | 'nginx' | 'direct';
