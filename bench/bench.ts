@@ -13,7 +13,7 @@ import { openLoop } from './lib/open-loop.ts';
 import { guardSignals, ProcessGroup } from './lib/procs.ts';
 import { runScenario } from './lib/run.ts';
 import { REPO, startTopology, type Target, type Topology } from './lib/topology.ts';
-import { maxThroughput, wrkBinary } from './lib/wrk.ts';
+import { maxThroughput, runWrk, wrkBinary } from './lib/wrk.ts';
 import { runLoad, summaryLine, writeReports } from './load.ts';
 import { steady } from './scenarios/steady.ts';
 
@@ -51,7 +51,11 @@ async function compareOnce(topo: Topology, o: { seconds: number; connections: nu
     const pids = topo.proxyProcs(target).map((p) => p.pid);
     process.stderr.write(`max throughput (wrk) -> ${target}\n`);
     const { best, steps } = await maxThroughput(url, o.connections, o.seconds, pids, o.otherCpus);
-    figures.push({ target, max: best, ramp: steps, latency: undefined });
+    // New sessions per second: the same script told to want more sessions than it can ever make, so that
+    // every request is an initialize (the gateway binds each in Redis).
+    process.stderr.write(`new sessions per second (wrk, initialize only) -> ${target}\n`);
+    const sessions = await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus);
+    figures.push({ target, max: best, ramp: steps, sessions, latency: undefined });
   }
   const rate = Math.max(50, Math.round((figures.find((f) => f.target === 'gateway')?.max.rps ?? 0) / 2));
   for (const f of figures) {
