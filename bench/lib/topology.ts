@@ -1,0 +1,138 @@
+// Starts what a load run needs, on loopback and ephemeral ports: redis-server, N backend replicas (the demo
+// backend on the official SDK, or bench/fast-backend.ts), M gateway replicas (the BUILT gateway,
+// dist/gateway/src/main.js, as users run it) and optionally the HAProxy and nginx baselines. Every process
+// belongs to one ProcessGroup, so a run stops all of them whatever happens.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { freePort, requireBinary } from '../../test/support/redis.ts';
+import { startHaproxy, startNginx } from './proxies.ts';
+import { waitForHttp, waitForPort, type Proc, type ProcessGroup } from './procs.ts';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** The built gateway; MCP_BENCH_GATEWAY_MAIN points at another build (A/B of a change: build, copy dist/). */
+export const GATEWAY_MAIN = process.env.MCP_BENCH_GATEWAY_MAIN ?? `${REPO}dist/gateway/src/main.js`;
+
+export type BackendKind = 'demo' | 'fast' | 'fast-strict';
+export type Target = 'gateway' | 'haproxy' | 'nginx' | 'direct';
+
+export interface Replica {
+  name: string;
+  url: string;
+  proc: Proc;
+}
+
+export interface GatewayReplica extends Replica {
+  adminUrl: string;
+}
+
+export interface TopologyOptions {
+  backend: BackendKind;
+  backends: number;
+  gateways: number;
+  /** Which targets to start (direct needs nothing extra). */
+  targets: readonly Target[];
+  gatewayArgs: readonly string[];
+  gatewayLogLevel: string;
+  /** CPU list for the proxies (gateway, HAProxy, nginx) and for everything else; absent = no pinning. */
+  proxyCpus?: string | undefined;
+  otherCpus?: string | undefined;
+  /** Write a V8 CPU profile of each gateway into this directory (node --cpu-prof). */
+  cpuProfDir?: string | undefined;
+  /** Node flags for the gateway (e.g. --max-semi-space-size). */
+  gatewayNodeFlags?: readonly string[];
+}
+
+export interface Topology {
+  redis: { url: string; port: number; proc: Proc } | undefined;
+  backends: Replica[];
+  gateways: GatewayReplica[];
+  haproxy: Replica | undefined;
+  nginx: Replica | undefined;
+  /** Entry URLs per target. */
+  entries(target: Target): string[];
+  /** The processes whose CPU and memory a target's overhead is (the proxy processes). */
+  proxyProcs(target: Target): Proc[];
+}
+
+export function requireBuiltGateway(): void {
+  if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: run \`npm run build\` first (npm run load/bench do it for you)`);
+}
+
+export async function startRedisProc(group: ProcessGroup, cpus?: string): Promise<{ url: string; port: number; proc: Proc }> {
+  const bin = requireBinary('redis-server', 'install it with `scripts/system-deps.sh bench` (apt-get install -y redis-server)');
+  const port = await freePort();
+  const proc = group.spawn('redis', bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { cpus });
+  await waitForPort(port, proc);
+  return { url: `redis://127.0.0.1:${port}`, port, proc };
+}
+
+export async function startBackendProc(group: ProcessGroup, kind: BackendKind, name: string, cpus?: string): Promise<Replica> {
+  const port = await freePort();
+  const script = kind === 'demo' ? `${REPO}demo/backend.ts` : `${REPO}bench/fast-backend.ts`;
+  const args = [script, '--port', String(port), '--name', name, ...(kind === 'fast-strict' ? ['--strict'] : [])];
+  const proc = group.spawn(`backend-${name}`, process.execPath, args, { cpus });
+  await waitForPort(port, proc);
+  return { name, url: `http://127.0.0.1:${port}/mcp`, proc };
+}
+
+export async function startGatewayProc(
+  group: ProcessGroup,
+  name: string,
+  backends: readonly string[],
+  redisUrl: string | undefined,
+  o: Pick<TopologyOptions, 'gatewayArgs' | 'gatewayLogLevel' | 'proxyCpus' | 'cpuProfDir' | 'gatewayNodeFlags'>,
+): Promise<GatewayReplica> {
+  requireBuiltGateway();
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const nodeFlags = [...(o.gatewayNodeFlags ?? []), ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${name}.cpuprofile`] : [])];
+  const args = [
+    ...nodeFlags,
+    GATEWAY_MAIN,
+    '--host', '127.0.0.1',
+    '--port', String(port),
+    '--admin-host', '127.0.0.1',
+    '--admin-port', String(adminPort),
+    '--backends', backends.join(','),
+    '--log-level', o.gatewayLogLevel,
+    '--shutdown-timeout', '2s',
+    ...(redisUrl ? ['--redis-url', redisUrl] : []),
+    ...o.gatewayArgs,
+  ];
+  const proc = group.spawn(name, process.execPath, args, { cpus: o.proxyCpus });
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  await waitForHttp(`${adminUrl}/readyz`, proc);
+  return { name, url: `http://127.0.0.1:${port}/mcp`, adminUrl, proc };
+}
+
+export async function startTopology(group: ProcessGroup, o: TopologyOptions): Promise<Topology> {
+  const wantsGateway = o.targets.includes('gateway');
+  const redis = wantsGateway ? await startRedisProc(group, o.otherCpus) : undefined;
+  const names = Array.from({ length: o.backends }, (_, i) => String.fromCharCode(97 + (i % 26)) + (i >= 26 ? String(i) : ''));
+  const backends = await Promise.all(names.map((n) => startBackendProc(group, o.backend, n, o.otherCpus)));
+  const urls = backends.map((b) => b.url);
+  const gateways: GatewayReplica[] = [];
+  if (wantsGateway) {
+    for (let i = 0; i < o.gateways; i++) gateways.push(await startGatewayProc(group, `gateway-${i + 1}`, urls, redis?.url, o));
+  }
+  const haproxy = o.targets.includes('haproxy') ? await startHaproxy(group, urls, o.proxyCpus) : undefined;
+  const nginx = o.targets.includes('nginx') ? await startNginx(group, urls, o.proxyCpus) : undefined;
+  return {
+    redis,
+    backends,
+    gateways,
+    haproxy,
+    nginx,
+    entries(target) {
+      if (target === 'gateway') return gateways.map((g) => g.url);
+      if (target === 'haproxy') return haproxy ? [haproxy.url] : [];
+      if (target === 'nginx') return nginx ? [nginx.url] : [];
+      return urls;
+    },
+    proxyProcs(target) {
+      if (target === 'gateway') return gateways.map((g) => g.proc);
+      if (target === 'haproxy') return haproxy ? [haproxy.proc] : [];
+      if (target === 'nginx') return nginx ? [nginx.proc] : [];
+      return [];
+    },
+  };
+}

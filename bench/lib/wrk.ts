@@ -1,0 +1,73 @@
+// Max throughput with wrk (C, epoll; Debian's package), driven by bench/wrk/mcp.lua: sessions are
+// initialized by the script itself and then loaded with small tools/call requests. wrk is closed loop: its
+// latency figures are at saturation; the latency comparison at a fixed rate is open-loop.ts.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { requireBinary } from '../../test/support/redis.ts';
+import { cpuMsOf } from './procs.ts';
+
+const SCRIPT = fileURLToPath(new URL('../wrk/mcp.lua', import.meta.url));
+
+export interface WrkResult {
+  connections: number;
+  seconds: number;
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  non200: number;
+  status404: number;
+  /** CPU the proxy processes used during the run, % of one core, and requests per proxy CPU-second. */
+  proxyCpuPercent: number;
+  requestsPerProxyCpuSecond: number;
+}
+
+export function wrkBinary(): string {
+  return requireBinary('wrk', 'install it with `scripts/system-deps.sh bench` (apt-get install -y wrk)');
+}
+
+/** One wrk run (1 thread), pinned with taskset when `cpus` is given. */
+export function runWrk(url: string, connections: number, seconds: number, sessions: number, proxyPids: number[], cpus?: string): Promise<WrkResult> {
+  const wrk = wrkBinary();
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT, url, '--', String(sessions)];
+  const [cmd, argv] = cpus !== undefined ? ['taskset', ['-c', cpus, wrk, ...args]] : [wrk, args];
+  const cpuBefore = proxyPids.reduce((a, p) => a + cpuMsOf(p), 0);
+  return new Promise((resolve, reject) => {
+    execFile(cmd, argv, { timeout: (seconds + 20) * 1000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`wrk failed: ${err.message}\n${stdout}\n${stderr}`));
+      const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
+      if (!line) return reject(new Error(`wrk printed no WRK_JSON line:\n${stdout}\n${stderr}`));
+      const j = JSON.parse(line.slice(9)) as Record<string, number>;
+      const secs = (j.duration_us as number) / 1e6;
+      const cpuMs = proxyPids.reduce((a, p) => a + cpuMsOf(p), 0) - cpuBefore;
+      const ms = (us: number | undefined) => Math.round((us ?? 0) / 10) / 100;
+      const requests = j.requests as number;
+      resolve({
+        connections,
+        seconds: Math.round(secs * 100) / 100,
+        requests,
+        rps: Math.round(requests / secs),
+        p50Ms: ms(j.p50_us),
+        p90Ms: ms(j.p90_us),
+        p99Ms: ms(j.p99_us),
+        maxMs: ms(j.max_us),
+        errors: (j.connect_errors ?? 0) + (j.read_errors ?? 0) + (j.write_errors ?? 0) + (j.timeouts ?? 0),
+        non200: j.non200 ?? 0,
+        status404: j.status404 ?? 0,
+        proxyCpuPercent: Math.round((cpuMs / (secs * 1000)) * 1000) / 10,
+        requestsPerProxyCpuSecond: cpuMs > 0 ? Math.round(requests / (cpuMs / 1000)) : 0,
+      });
+    });
+  });
+}
+
+/** A short ramp over connection counts; the best run is the target's max throughput. */
+export async function maxThroughput(url: string, steps: number[], seconds: number, proxyPids: number[], cpus?: string): Promise<{ best: WrkResult; steps: WrkResult[] }> {
+  const results: WrkResult[] = [];
+  for (const c of steps) results.push(await runWrk(url, c, seconds, Math.min(c, 64), proxyPids, cpus));
+  const best = results.reduce((a, b) => (b.rps > a.rps ? b : a));
+  return { best, steps: results };
+}

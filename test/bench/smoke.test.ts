@@ -1,0 +1,119 @@
+// Smoke of the load harness (npm run test:bench): every scenario, a few seconds each with small counts,
+// through real processes (built gateway, redis-server, backends, HAProxy, nginx). It asserts correctness
+// only (no stickiness violation, no unexpected error, the scenario did what it says), never speed.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LOAD_HELP, parseLoadArgs, runLoad, writeReports, type LoadOptions } from '../../bench/load.ts';
+import { ProcessGroup } from '../../bench/lib/procs.ts';
+import type { ScenarioReport } from '../../bench/lib/run.ts';
+import { REPO, requireBuiltGateway } from '../../bench/lib/topology.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+const group = new ProcessGroup(tmp);
+
+function options(over: Partial<LoadOptions>): LoadOptions {
+  const base = parseLoadArgs(['--duration', '2', '--requests', '3000', '--sessions', '6', '--backends', '2', '--gateways', '2', '--quiet']);
+  assert.notEqual(base, 'help');
+  return { ...(base as LoadOptions), out: join(tmp, 'results'), ...over };
+}
+
+async function one(over: Partial<LoadOptions>): Promise<ScenarioReport> {
+  const [report] = await runLoad(options(over), group);
+  assert.ok(report, 'the run produced a report');
+  return report;
+}
+
+function assertClean(r: ScenarioReport): void {
+  assert.deepEqual(r.errorsByKind, {}, `${r.scenario} -> ${r.target}: no unexpected error`);
+  assert.equal(r.stickinessViolations, 0, `${r.scenario} -> ${r.target}: every session stays on one replica`);
+  assert.ok(r.requests > 0, `${r.scenario} -> ${r.target}: requests completed`);
+}
+
+describe('load harness smoke', { timeout: 170_000 }, () => {
+  before(() => requireBuiltGateway());
+  after(async () => {
+    await group.stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('steady through the gateway replicas: clean, and at most one store command per proxied request', async () => {
+    const r = await one({ scenarios: ['steady'], targets: ['gateway'] });
+    assertClean(r);
+    assert.ok(r.store, 'store figures are reported');
+    assert.ok(r.store.hotPerRequest <= 1, `hot-path store commands per request: ${r.store.hotPerRequest}`);
+    const files = writeReports(join(tmp, 'results'), 'smoke', [r], { smoke: true });
+    const html = readFileSync(files.html, 'utf8');
+    assert.match(html, /<svg[^>]*aria-label="latency histogram"/);
+    assert.match(html, /<svg[^>]*aria-label="timeline"/);
+    assert.doesNotMatch(html, /<script|<link|src="http/, 'the page is self-contained');
+    assert.equal((JSON.parse(readFileSync(files.json, 'utf8')) as { reports: unknown[] }).reports.length, 1);
+  });
+
+  test('steady through HAProxy and nginx with a lenient backend is clean', async () => {
+    for (const target of ['haproxy', 'nginx'] as const) assertClean(await one({ scenarios: ['steady'], targets: [target], gateways: 1 }));
+  });
+
+  test('with a strict backend, hash-balancing HAProxy loses sessions and the harness reports it', async () => {
+    const r = await one({ scenarios: ['steady'], targets: ['haproxy'], backend: 'fast-strict', sessions: 16, gateways: 1 });
+    const lost = (r.errorsByKind['http:404'] ?? 0) + (r.errorsByKind['setup http:404'] ?? 0);
+    assert.ok(lost > 0, `sessions minted on one replica and hashed to the other answer 404: ${JSON.stringify(r.errorsByKind)}`);
+  });
+
+  test('interactive: every tool call completes its sampling/elicitation round trip on the same replica', async () => {
+    const r = await one({ scenarios: ['interactive'], targets: ['gateway'], sessions: 4 });
+    assertClean(r);
+    assert.equal(r.extra.roundTrips, r.extra.toolCalls, 'one answered server request per tool call');
+  });
+
+  test('churn: sessions are created and deleted, and deleted ones answer 404', async () => {
+    const r = await one({ scenarios: ['churn'], targets: ['gateway'], backend: 'fast-strict' });
+    assertClean(r);
+    assert.ok(r.sessionsCreated > 0 && r.sessionsPerSecond > 0);
+  });
+
+  test('streams: idle GET streams are all opened and the proxy memory is measured', async () => {
+    const r = await one({ scenarios: ['streams'], targets: ['gateway'], streams: 60, holdMs: 500 });
+    assertClean(r);
+    assert.equal(r.extra.streamsOpen, 60);
+    assert.equal(typeof r.extra.rssKbPerStream, 'number');
+  });
+
+  test('faults: a backend and a gateway replica die; errors stay within the affected sessions', async () => {
+    const r = await one({ scenarios: ['faults'], targets: ['gateway'], backend: 'fast-strict', durationMs: 3000, sessions: 8 });
+    assertClean(r);
+    assert.equal(r.extra.killedBackend, 'b');
+    assert.equal(r.extra.killedGateway, 'gateway-2');
+    assert.equal(r.extra.sessionsWithErrorsOutsideAffected, 0);
+  });
+
+  test('--help documents every flag the parser accepts', () => {
+    const out = execFileSync(process.execPath, [join(REPO, 'bench/load.ts'), '--help'], { encoding: 'utf8' });
+    assert.equal(out.trim(), LOAD_HELP.trim());
+    const source = readFileSync(join(REPO, 'bench/load.ts'), 'utf8');
+    const flags = [...source.matchAll(/^ {6}'?([a-z-]+)'?: \{ type: '(?:string|boolean)'/gm)].map((m) => m[1]);
+    assert.ok(flags.length >= 15, `found the parser's flags: ${flags.join(' ')}`);
+    for (const f of flags) assert.match(LOAD_HELP, new RegExp(`--${f}\\b`), `--${f} is in --help`);
+  });
+
+  test('Ctrl-C stops the run and every process it started', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'bench/load.ts'), '--duration', '60', '--sessions', '2', '--out', join(tmp, 'results')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!err.includes('steady -> gateway') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(err.includes('steady -> gateway'), `the run started: ${err}`);
+    const descendants = execFileSync('sh', ['-c', `pgrep -P ${child.pid} || true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    assert.ok(descendants.length >= 4, `redis, backends and gateways are running: ${descendants.join(',')}`);
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 130);
+    for (const pid of descendants) {
+      assert.throws(() => process.kill(pid, 0), `process ${pid} was stopped`);
+    }
+  });
+});

@@ -1,0 +1,122 @@
+// relayResponse on bounded (non-SSE) bodies, over real sockets: a backend server, a relay server that
+// forwards with undici + relayResponse, and a client. Checks each outcome the forwarder acts on.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { Pool } from 'undici';
+import { relayResponse, type RelayOutcome } from '../../gateway/src/proxy/relay.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function listen(handler: Handler): Promise<{ server: Server; port: number }> {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+describe('relayResponse (bounded bodies)', () => {
+  let backend: Handler = () => undefined;
+  let upstream: { server: Server; port: number };
+  let relay: { server: Server; port: number };
+  let pool: Pool;
+  let outcomes: RelayOutcome[] = [];
+  let idleMs = 5000;
+
+  before(async () => {
+    upstream = await listen((req, res) => backend(req, res));
+    pool = new Pool(`http://127.0.0.1:${upstream.port}`);
+    relay = await listen((_req, res) => {
+      void pool.request({ method: 'GET', path: '/' }).then(async (up) => {
+        outcomes.push(await relayResponse(up, res, { sseKeepAliveMs: 0, bodyIdleTimeoutMs: idleMs }));
+      });
+    });
+  });
+  after(async () => {
+    relay.server.closeAllConnections();
+    upstream.server.closeAllConnections();
+    await Promise.all([new Promise((r) => relay.server.close(r)), new Promise((r) => upstream.server.close(r)), pool.destroy()]);
+  });
+
+  const waitOutcome = async () => {
+    while (outcomes.length === 0) await new Promise((r) => setTimeout(r, 10));
+    return outcomes.shift() as RelayOutcome;
+  };
+
+  function get(): Promise<{ status: number; body: string; error?: string }> {
+    return new Promise((resolve) => {
+      const req = httpRequest({ port: relay.port, host: '127.0.0.1', path: '/', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', (e) => resolve({ status: res.statusCode ?? 0, body, error: e.message }));
+      });
+      req.on('error', (e) => resolve({ status: 0, body: '', error: e.message }));
+      req.end();
+    });
+  }
+
+  test('a complete body arrives byte for byte, with status and headers', async () => {
+    outcomes = [];
+    const big = 'x'.repeat(256 * 1024); // larger than a socket buffer: backpressure is exercised
+    backend = (_req, res) => res.writeHead(201, { 'content-type': 'application/json', 'x-test': 'kept' }).end(`{"a":"${big}"}`);
+    const res = await get();
+    assert.equal(res.status, 201);
+    assert.equal(res.body, `{"a":"${big}"}`);
+    assert.deepEqual(await waitOutcome(), { result: 'complete' });
+  });
+
+  test('an empty body (202) completes', async () => {
+    outcomes = [];
+    backend = (_req, res) => res.writeHead(202).end();
+    const res = await get();
+    assert.equal(res.status, 202);
+    assert.equal(res.body, '');
+    assert.deepEqual(await waitOutcome(), { result: 'complete' });
+  });
+
+  test('a backend that fails mid-body cuts the client and reports upstream-failed', async () => {
+    outcomes = [];
+    backend = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"partial":');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const res = await get();
+    assert.ok(res.error !== undefined || res.body.length < 1000, 'the client does not get a whole body');
+    assert.equal((await waitOutcome()).result, 'upstream-failed');
+  });
+
+  test('a backend that goes silent mid-body is cut after the idle timeout', async () => {
+    outcomes = [];
+    idleMs = 100;
+    backend = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"slow":');
+    };
+    await get();
+    const outcome = await waitOutcome();
+    idleMs = 5000;
+    assert.equal(outcome.result, 'upstream-failed');
+    assert.equal((outcome as { error: { code?: string } }).error.code, 'GW_BODY_IDLE_TIMEOUT');
+  });
+
+  test('a client that goes away aborts the backend request and reports client-closed', async () => {
+    outcomes = [];
+    let backendSawClose: Promise<unknown> = Promise.resolve();
+    backend = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"waiting":');
+      backendSawClose = once(res, 'close');
+    };
+    const req = httpRequest({ port: relay.port, host: '127.0.0.1', path: '/', agent: false }, (res) => {
+      res.once('data', () => req.destroy());
+    });
+    req.on('error', () => undefined);
+    req.end();
+    assert.deepEqual(await waitOutcome(), { result: 'client-closed' });
+    await backendSawClose;
+  });
+});
