@@ -11,7 +11,7 @@ import { staticBackends } from './backends/static-discovery.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { Forwarder } from './http/forwarder.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { maskUrl } from './logger.ts';
+import { createAccessLogger, maskUrl } from './logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics.ts';
 import { ToolNames } from './metrics/tool-names.ts';
 import { Placement } from './routing/placement.ts';
@@ -127,7 +127,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const timers = [setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS)];
   for (const t of timers) t.unref();
 
-  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolNames, lifecycle, tracing, recovery, logger: log });
+  const accessLog = createAccessLogger(config.logLevel).child({ instance: instanceId });
+  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolNames, lifecycle, tracing, recovery, accessLog, logger: log });
   const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });

@@ -36,6 +36,23 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+/**
+ * The logger of the one line per request (http/exchange.ts). That line is built field by field from values
+ * the gateway chose (methods, status, shortened ids; never headers, tokens or payloads), so it skips the
+ * redaction pass, which cost about 5% of the gateway's CPU under load (bench profile).
+ */
+export function createAccessLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
 /** A Redis URL with any password replaced, for logs and error messages. */
 export function maskUrl(url: string): string {
   try {

@@ -2,7 +2,7 @@
 // turned out to be (JSON-RPC method, tool, session, backend, status) and, when the response is over,
 // records the metrics and writes the request's one log line. Payloads are never logged.
 import type { ServerResponse } from 'node:http';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
 import { sendGatewayError, type GatewayError, type JsonRpcId } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
 import { methodLabel } from '../metrics/labels.ts';
@@ -20,7 +20,8 @@ export class Exchange {
   readonly res: ServerResponse;
   readonly httpMethod: string;
   readonly #deps: ExchangeDeps;
-  readonly #log: FastifyBaseLogger;
+  readonly #log: Logger;
+  readonly #reqId: string;
   readonly span: RequestSpan;
   readonly #start = performance.now();
   #headersAt: number | undefined;
@@ -37,10 +38,11 @@ export class Exchange {
   #finished = false;
   readonly #onClose: Array<(finished: boolean) => void> = [];
 
-  constructor(httpMethod: string, res: ServerResponse, log: FastifyBaseLogger, deps: ExchangeDeps, span: RequestSpan) {
+  constructor(httpMethod: string, reqId: string, res: ServerResponse, accessLog: Logger, deps: ExchangeDeps, span: RequestSpan) {
     this.httpMethod = httpMethod;
     this.res = res;
-    this.#log = log;
+    this.#log = accessLog;
+    this.#reqId = reqId;
     this.#deps = deps;
     this.span = span;
     // One 'close' listener for everything that must happen when the response is over or the client left.
@@ -88,6 +90,7 @@ export class Exchange {
     m.requestDuration.observe({ method }, (headersAt - this.#start) / 1000);
 
     const line: Record<string, unknown> = {
+      reqId: this.#reqId,
       http: this.httpMethod,
       method: this.rpcMethod?.slice(0, 64),
       status,

@@ -1,6 +1,7 @@
 // The MCP endpoint (POST, GET, DELETE): edge checks, classification, and one path per request class
 // (DESIGN.md "Request flow", step 3).
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
 import type { GatewayConfig } from '../config/options.ts';
@@ -32,6 +33,8 @@ export interface McpHandlerDeps {
   toolNames: ToolNames;
   lifecycle: Lifecycle;
   tracing: RequestTracing;
+  /** Writes the one line per request (no redaction pass: the line never carries secrets). */
+  accessLog: Logger;
   /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
   recovery: SessionRecovery | undefined;
 }
@@ -44,7 +47,7 @@ export function principalOf(request: FastifyRequest): string | undefined {
 export function createMcpHandler(d: McpHandlerDeps) {
   return async function mcpHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.hijack();
-    const ex = new Exchange(request.method, reply.raw, request.log, d, d.tracing.start(request.headers));
+    const ex = new Exchange(request.method, request.id, reply.raw, d.accessLog, d, d.tracing.start(request.headers));
     const leave = d.lifecycle.enter();
     ex.onClose(leave);
     try {

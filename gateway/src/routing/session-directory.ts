@@ -92,8 +92,8 @@ export class SessionDirectory {
     this.#touched.delete(id);
     this.#pendingBinds.delete(id);
     try {
+      // The store announces the removal to the other replicas itself (same round trip).
       await this.#guard.run('unbind', () => this.#store.unbind(id, backend));
-      if (this.#store.shared) await this.#guard.run('publish', () => this.#store.publish({ type: 'unbound', id, origin: this.#instanceId }));
     } catch (err) {
       this.#log.warn({ session: shortId(id), err: (err as Error).message }, 'could not unbind session in the store');
     }

@@ -147,16 +147,26 @@ export class RedisSessionStore implements SessionStore {
     await Promise.all(ops);
   }
 
+  /**
+   * Removes the binding and tells the other replicas, in one round trip when the backend is known: the
+   * commands go out together (auto-pipelining) and Redis runs one connection's commands in order, so the
+   * announcement never overtakes the deletion.
+   */
   async unbind(id: string, backend?: string): Promise<boolean> {
     const key = this.#keys.session(id);
+    const announce = JSON.stringify({ type: 'unbound', id, origin: this.#instanceId } satisfies StoreEvent);
     if (backend !== undefined) {
-      const [removed] = await Promise.all([this.#cmd.del(key), this.#cmd.zrem(this.#keys.backendIndex(backend), id)]);
+      const [removed] = await Promise.all([
+        this.#cmd.del(key),
+        this.#cmd.zrem(this.#keys.backendIndex(backend), id),
+        this.#cmd.publish(this.#keys.channel, announce),
+      ]);
       return removed > 0;
     }
     const text = await this.#cmd.getdel(key);
     if (text === null) return false;
     const rec = decodeRecord(text);
-    if (rec) await this.#cmd.zrem(this.#keys.backendIndex(rec.backend), id);
+    await Promise.all([rec ? this.#cmd.zrem(this.#keys.backendIndex(rec.backend), id) : 0, this.#cmd.publish(this.#keys.channel, announce)]);
     return true;
   }
 

@@ -34,7 +34,10 @@ export interface SessionStore {
   bind(id: string, record: SessionRecord): Promise<BindResult>;
   /** Renews the TTL of bindings that were used (from a local cache) without a round trip each. */
   touch(entries: ReadonlyArray<{ id: string; backend: string }>): Promise<void>;
-  /** Removes a binding; `backend`, when known, saves a read. Resolves true when something was removed. */
+  /**
+   * Removes a binding and announces it to the other replicas; `backend`, when known, saves a read.
+   * Resolves true when something was removed.
+   */
   unbind(id: string, backend?: string): Promise<boolean>;
   /** Removes every binding of a backend that is gone; returns the ids removed. */
   unbindBackend(backend: string): Promise<string[]>;
