@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildAdminApp } from './admin.ts';
 import { buildApp } from './app.ts';
+import { createAuthGuard } from './auth/create.ts';
 import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
 import { staticBackends } from './backends/static-discovery.ts';
@@ -84,8 +85,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   for (const t of timers) t.unref();
 
   const toolLabel = new BoundedLabel(TOOL_LABEL_LIMIT);
-  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolLabel, lifecycle, logger: log });
-  const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics });
+  const auth = createAuthGuard(config, { metrics, logger: log });
+  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolLabel, lifecycle, logger: log, auth });
+  const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics, identityJwks: () => auth.identityJwks() });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const mcpPort = (app.server.address() as AddressInfo).port;
@@ -123,6 +125,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await appClosed;
       for (const t of timers) clearInterval(t);
       health.stop();
+      await auth.close();
       await directory.close();
       await store.close();
       await registry.close();

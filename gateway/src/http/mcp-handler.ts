@@ -1,6 +1,7 @@
 // The MCP endpoint (POST, GET, DELETE): edge checks, classification, and one path per request class
 // (DESIGN.md "Request flow", step 3).
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authorizeOperation } from '../auth/guard.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
 import type { GatewayConfig } from '../config/options.ts';
@@ -13,7 +14,7 @@ import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
-import type { SessionDirectory } from '../routing/session-directory.ts';
+import { shortId, type SessionDirectory } from '../routing/session-directory.ts';
 import { checkRequest, type CheckedRequest } from './edge-checks.ts';
 import { Exchange } from './exchange.ts';
 import { BackendUnreachable, ClientGone, type Forwarder, type Sent } from './forwarder.ts';
@@ -44,6 +45,8 @@ export function createMcpHandler(d: McpHandlerDeps) {
     try {
       const checked = checkRequest(request.method, request.headers, request.body);
       if (checked.peek) ex.setPeek(checked.peek);
+      // Method and tool scopes (--auth-method-scopes): known only now that the body has been read.
+      authorizeOperation(request, checked.peek, checked.body);
       await route(d, request, ex, checked);
     } catch (err) {
       if (err instanceof ClientGone) {
@@ -105,6 +108,7 @@ async function routeSession(d: McpHandlerDeps, request: FastifyRequest, ex: Exch
   if (record.principal !== undefined && record.principal !== principalOf(request)) {
     // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
     d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
+    request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   const backend = d.registry.get(record.backend);
