@@ -36,11 +36,14 @@ export interface ClientOptions {
 /** A fetch that sends each request to the next entry URL in turn, keeping path and query. */
 export function rotatingFetch(entryUrls: string[] | (() => string[]), seen: string[]): typeof fetch {
   let i = 0;
+  /** Every gateway origin ever listed: a replica that died since is still the gateway, not a third party. */
+  const gatewayOrigins = new Set<string>();
   return (input, init) => {
     const urls = typeof entryUrls === 'function' ? entryUrls() : entryUrls;
+    for (const u of urls) gatewayOrigins.add(new URL(u).origin);
     const original = new URL(input instanceof Request ? input.url : input.toString());
     // Only requests for the gateway rotate; others (an authorization server, for the SDK's OAuth flow) do not.
-    if (!urls.some((u) => new URL(u).origin === original.origin)) return fetch(input, init);
+    if (!gatewayOrigins.has(original.origin)) return fetch(input, init);
     const entry = new URL(urls[i++ % urls.length] as string);
     original.protocol = entry.protocol;
     original.host = entry.host;
