@@ -4,12 +4,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { IdentityHeaderNames } from '../config/auth.ts';
 import type { Identity } from './identity.ts';
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
  * Header values stay readable for the usual case (printable ASCII) and lossless for the rest: anything
  * outside 0x20-0x7E, and `%` itself, is percent-encoded as UTF-8, so decodeURIComponent always restores it.
  */
 export function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
+  // A lone surrogate (possible in JSON claims) has no UTF-8 form: it becomes U+FFFD first.
+  return value.replace(LONE_SURROGATE, '\uFFFD').replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
 }
 
 export function stripIdentityHeaders(headers: IncomingHttpHeaders, names: IdentityHeaderNames): void {

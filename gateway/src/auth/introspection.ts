@@ -81,6 +81,12 @@ export class IntrospectionVerifier implements CredentialVerifier {
         redirect: 'error',
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       });
+      if (res.status === 400) {
+        // The server refuses to introspect this token (e.g. a JWT at an endpoint for opaque tokens): our
+        // request is well formed, so the token is what is wrong. 401/403/5xx are our or its trouble: 503.
+        await res.body?.cancel();
+        return { ok: false, failure: new AuthFailure('inactive', 'the authorization server does not accept this token') };
+      }
       if (res.status !== 200) {
         await res.body?.cancel();
         throw new AuthUnavailable(`the introspection endpoint answered ${res.status}`);
