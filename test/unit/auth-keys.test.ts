@@ -11,6 +11,7 @@ import { IdentitySigner, parseSigningKeys } from '../../gateway/src/auth/identit
 import { AuthFailure, AuthUnavailable, type Identity } from '../../gateway/src/auth/identity.ts';
 import { RemoteKeySet } from '../../gateway/src/auth/jwks.ts';
 import { JwtVerifier } from '../../gateway/src/auth/jwt-verifier.ts';
+import { VerifiedCache } from '../../gateway/src/auth/verified-cache.ts';
 
 const logger = pino({ level: 'silent' });
 const ISSUER = 'https://as.example';
@@ -151,4 +152,32 @@ test('identity JWT keys: a JWKS signs with its first key; public, weak or unknow
   assert.throws(() => parseSigningKeys(JSON.stringify(publicOnly)), /public key/);
   assert.throws(() => parseSigningKeys(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), /2048/);
   assert.throws(() => parseSigningKeys('not a key'));
+});
+
+test('verified tokens are reused until exp (at most maxAge); a JWKS refetch with other keys forgets them', async () => {
+  const k1 = await newKey();
+  served = [k1.jwk];
+  failing = false;
+  let changes = 0;
+  const keys = new RemoteKeySet({ locate: async () => jwksUrl, cooldownMs: 10, maxAgeMs: 600_000, timeoutMs: 2000, logger, onChange: () => changes++ });
+  let verifications = 0;
+  const inner = new JwtVerifier({ issuer: ISSUER, audiences: [AUD], algorithms: ['ES256'], clockSkewMs: 30_000, keys });
+  const counting = { verify: (t: string) => (verifications++, inner.verify(t)), close: async () => {} };
+  const cache = new VerifiedCache(counting, { maxAgeMs: 60_000 });
+  const token = await sign(k1);
+  for (let i = 0; i < 5; i++) assert.equal((await cache.verify(token)).subject, 'user-1');
+  assert.equal(verifications, 1, 'one signature verification for five requests');
+  // Nearly expired: cached no longer than its exp; past it, judged afresh.
+  const shortLived = await new SignJWT({ sub: 'u2' }).setProtectedHeader({ alg: 'ES256', kid: k1.jwk.kid as string }).setIssuer(ISSUER).setAudience(AUD).setExpirationTime(Math.floor(Date.now() / 1000)).sign(k1.privateKey);
+  await cache.verify(shortLived);
+  await cache.verify(shortLived);
+  assert.equal(verifications, 3, 'a token at its exp is not reused');
+  // The same key set again: nothing changes. Another key set: the cache is told.
+  await new Promise((r) => setTimeout(r, 20));
+  await assert.rejects(cache.verify(await sign(await newKey(), {}, 'unknown-1')));
+  assert.equal(changes, 0);
+  served = [(await newKey()).jwk];
+  await new Promise((r) => setTimeout(r, 20));
+  await assert.rejects(cache.verify(await sign(await newKey(), {}, 'unknown-2')));
+  assert.equal(changes, 1);
 });

@@ -12,10 +12,13 @@ import { RemoteKeySet } from './jwks.ts';
 import { JwtVerifier } from './jwt-verifier.ts';
 import { protectedResourceMetadata } from './protected-resource.ts';
 import { ScopePolicy } from './scope-policy.ts';
+import { VerifiedCache } from './verified-cache.ts';
 import { WatchedFile } from './watched-file.ts';
 
 /** How often key and secret files are checked for changes. */
 const FILE_RELOAD_MS = 2000;
+/** Longest reuse of a JWT's verification (verified-cache.ts). */
+const VERIFIED_JWT_MAX_AGE_MS = 60_000;
 /** Longest wait for the authorization server (metadata, JWKS, introspection). */
 const AS_TIMEOUT_MS = 5000;
 
@@ -30,9 +33,15 @@ export function createAuthGuard(config: GatewayConfig, deps: { metrics: GatewayM
   switch (config.auth) {
     case 'none':
       break;
-    case 'jwt':
-      verifier = new JwtVerifier({ issuer: config.authIssuer, audiences, algorithms: config.authAlgorithms, clockSkewMs: config.authClockSkewMs, keys: jwksOf(config, logger) });
+    case 'jwt': {
+      const keys = jwksOf(config, logger, () => cache.clear());
+      const cache = new VerifiedCache(
+        new JwtVerifier({ issuer: config.authIssuer, audiences, algorithms: config.authAlgorithms, clockSkewMs: config.authClockSkewMs, keys }),
+        { maxAgeMs: VERIFIED_JWT_MAX_AGE_MS },
+      );
+      verifier = cache;
       break;
+    }
     case 'introspection':
       verifier = new IntrospectionVerifier({
         url: config.authIntrospectionUrl as URL,
@@ -75,7 +84,7 @@ export function createAuthGuard(config: GatewayConfig, deps: { metrics: GatewayM
   });
 }
 
-function jwksOf(config: GatewayConfig, logger: Logger): RemoteKeySet {
+function jwksOf(config: GatewayConfig, logger: Logger, onChange: () => void): RemoteKeySet {
   let located: Promise<URL> | undefined;
   const locate = () => {
     if (config.authJwksUrl) return Promise.resolve(config.authJwksUrl);
@@ -86,7 +95,7 @@ function jwksOf(config: GatewayConfig, logger: Logger): RemoteKeySet {
     });
     return located;
   };
-  return new RemoteKeySet({ locate, cooldownMs: config.authJwksCooldownMs, maxAgeMs: config.authJwksMaxAgeMs, timeoutMs: AS_TIMEOUT_MS, logger });
+  return new RemoteKeySet({ locate, cooldownMs: config.authJwksCooldownMs, maxAgeMs: config.authJwksMaxAgeMs, timeoutMs: AS_TIMEOUT_MS, logger, onChange });
 }
 
 function clientSecretOf(config: GatewayConfig, logger: Logger, closeables: Array<{ close(): void }>): () => string {

@@ -15,6 +15,8 @@ export interface RemoteKeySetOptions {
   maxAgeMs: number;
   timeoutMs: number;
   logger: Logger;
+  /** Called when a fetch brought a different key set (e.g. to forget tokens verified with a withdrawn key). */
+  onChange?: () => void;
 }
 
 type LocalSet = ReturnType<typeof createLocalJWKSet>;
@@ -25,6 +27,7 @@ export class RemoteKeySet {
   #fetchedAt = 0;
   #attemptedAt = -Infinity;
   #pending: Promise<void> | undefined;
+  #lastText = '';
   /** Fetches made, for tests and logs. */
   fetches = 0;
 
@@ -88,9 +91,12 @@ export class RemoteKeySet {
       await res.body?.cancel();
       throw new AuthUnavailable(`the JWKS at ${url.href} answered ${res.status}`);
     }
-    const jwks = (await res.json()) as JSONWebKeySet;
+    const text = await res.text();
+    const jwks = JSON.parse(text) as JSONWebKeySet;
     this.#local = createLocalJWKSet(jwks); // throws JWKSInvalid on a malformed set: keeps the old one
     this.#fetchedAt = Date.now();
+    if (this.#lastText !== '' && text !== this.#lastText) this.#o.onChange?.();
+    this.#lastText = text;
     this.#o.logger.info({ jwks: url.href, keys: Array.isArray(jwks.keys) ? jwks.keys.length : 0 }, 'signing keys fetched');
   }
 }
