@@ -2,8 +2,11 @@
 // identity header values, resource metadata URLs, and the auth configuration rules.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { FastifyRequest } from 'fastify';
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { parseApiKeys } from '../../gateway/src/auth/api-keys.ts';
+import { createAuthGuard } from '../../gateway/src/auth/create.ts';
 import { hasQueryToken, readBearer } from '../../gateway/src/auth/bearer.ts';
 import { bearerChallenge } from '../../gateway/src/auth/challenge.ts';
 import { headerSafe } from '../../gateway/src/auth/identity-headers.ts';
@@ -13,6 +16,7 @@ import { operationsOf, ScopePolicy } from '../../gateway/src/auth/scope-policy.t
 import { parseScopeRules } from '../../gateway/src/config/auth.ts';
 import { ConfigError, loadConfig } from '../../gateway/src/config/load.ts';
 import { peekJsonRpc } from '../../gateway/src/mcp/jsonrpc.ts';
+import { createMetrics } from '../../gateway/src/metrics/metrics.ts';
 
 test('Authorization: Bearer tokens are read; other schemes are "no credentials"; malformed ones are invalid_request', () => {
   assert.deepEqual(readBearer(undefined), { kind: 'absent', reason: 'missing_token' });
@@ -175,4 +179,15 @@ test('only asymmetric JWS algorithms are accepted; identity headers cannot take 
   assert.match(problems([...B, '--identity-headers', 'subject=mcp-session-id'])[0] ?? '', /already uses/);
   assert.match(problems([...B, '--identity-headers', 'who=x-who'])[0] ?? '', /expected field=header-name/);
   assert.deepEqual(problems([...B, '--identity-headers', 'none']), []);
+});
+
+test('with auth off, the hook still removes identity headers a client sends, and asks nothing', async () => {
+  const config = (loadConfig([...B], {}) as Extract<ReturnType<typeof loadConfig>, { kind: 'run' }>).config;
+  const guard = createAuthGuard(config, { metrics: createMetrics(undefined, { processMetrics: false }), logger: pino({ level: 'silent' }) });
+  const headers: Record<string, string> = { 'x-auth-subject': 'mallory', 'x-auth-identity': 'forged', 'x-other': 'kept' };
+  const request = { raw: { headers }, method: 'POST', url: '/mcp?access_token=x', headers } as unknown as FastifyRequest;
+  await guard.hook(request);
+  assert.deepEqual(headers, { 'x-other': 'kept' });
+  assert.deepEqual(guard.routes(), [], 'no protected resource metadata without auth');
+  await guard.close();
 });

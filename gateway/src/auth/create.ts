@@ -80,7 +80,6 @@ export function createAuthGuard(config: GatewayConfig, deps: { metrics: GatewayM
       : undefined,
     closeables,
     metrics: deps.metrics,
-    logger,
   });
 }
 

@@ -10,7 +10,6 @@
 // need the body: `authorizeOperation`, called by the handler once the body is checked, answers those (and
 // echoes the request id).
 import type { FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import type { IdentityHeaderNames } from '../config/auth.ts';
 import type { GatewayError } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
@@ -35,7 +34,6 @@ export interface AuthGuardParts {
   /** Other resources to end with the guard (watched files). */
   closeables: Array<{ close(): void }>;
   metrics: GatewayMetrics;
-  logger: Logger;
 }
 
 const verified = new WeakMap<FastifyRequest, { guard: AuthGuard; identity: Identity }>();
@@ -61,10 +59,6 @@ export class AuthGuard {
     this.#metadataUrl = parts.resource ? metadataUrl(parts.resource.url) : '';
   }
 
-  get enabled(): boolean {
-    return this.#p.verifier !== undefined;
-  }
-
   /** The onRequest hook of every MCP route. Throws a GatewayError (answered by the app's error handler). */
   readonly hook = async (request: FastifyRequest): Promise<void> => {
     const headers = request.raw.headers;
@@ -77,7 +71,7 @@ export class AuthGuard {
       const bearer = readBearer(headers.authorization);
       if (bearer.kind === 'absent') throw new AuthFailure(bearer.reason, 'a bearer token is required');
       const identity = await this.#p.verifier.verify(bearer.token);
-      if (missingScopes(identity.scopes, this.#p.policy.required).length > 0) throw new AuthFailure('insufficient_scope', 'scope');
+      if (missingScopes(identity.scopes, this.#p.policy.required).length > 0) throw new AuthFailure('insufficient_scope', 'the token lacks a required scope');
       (request as FastifyRequest & { principal?: string }).principal = identity.principal;
       verified.set(request, { guard: this, identity });
       setIdentityHeaders(headers, this.#p.identityHeaders, identity, this.#p.signer ? await this.#p.signer.sign(identity) : undefined);
