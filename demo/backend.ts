@@ -19,6 +19,9 @@ const { values } = parseArgs({
     path: { type: 'string', default: '/mcp' },
     // Answer requests with a single JSON body (headers only once the result is ready) instead of SSE.
     json: { type: 'boolean', default: false },
+    // One JSON line per request received (method, path, header names: never values), for tests that must
+    // prove what reached a backend and what did not.
+    'log-requests': { type: 'boolean', default: false },
   },
 });
 const replica = values.name ?? `replica-${values.port}`;
@@ -36,6 +39,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (values['log-requests']) {
+    const line = { event: 'request', method: req.method, path: url.pathname, headers: Object.keys(req.headers).sort(), ua: req.headers['user-agent'] ?? null };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
   if (url.pathname === '/healthz') return sendJson(res, 200, { replica, sessions: sessions.size });
   if (url.pathname !== values.path) return sendJson(res, 404, { error: 'not found' });
 

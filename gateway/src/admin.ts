@@ -17,6 +17,8 @@ export interface AdminDeps {
   store: SessionStore;
   storeGuard: StoreGuard;
   metrics: GatewayMetrics;
+  /** Public keys of the identity JWT the gateway signs for backends (auth/identity-jwt.ts), if any. */
+  identityJwks?: () => { keys: object[] } | undefined;
 }
 
 export interface Readiness {
@@ -73,6 +75,13 @@ export function buildAdminApp(d: AdminDeps) {
       sessions: d.placement.counts.get(b.id) ?? 0,
     })),
   );
+
+  // Backends verify the identity JWT with these keys (README "Auth"). Public keys only.
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    const jwks = d.identityJwks?.();
+    if (!jwks) return reply.code(404).send({ error: 'no identity JWT key is configured (--identity-jwt-key-file)' });
+    return reply.header('cache-control', 'public, max-age=60').type('application/jwk-set+json').send(JSON.stringify(jwks));
+  });
 
   app.setNotFoundHandler(async (_request, reply) =>
     reply.code(404).send({ error: 'not found', endpoints: ['/healthz', '/readyz', '/metrics', '/backends'] }),

@@ -3,12 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuthGuard } from './auth/guard.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { GatewayError, sendGatewayError } from './errors.ts';
 import { clientErrorHandler, ConnectionCap, serverOptions, tooManyHeaders } from './http/limits.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
 
-export type AppDeps = McpHandlerDeps & { logger: Logger };
+/** `auth.hook` goes on every MCP route (onRequest): it verifies the token and sanitizes identity headers. */
+export type AppDeps = McpHandlerDeps & { logger: Logger; auth: AuthGuard };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -89,9 +91,12 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     sendGatewayError(reply.raw, new GatewayError('NOT_FOUND', `no MCP endpoint at ${request.url.split('?')[0]?.slice(0, 200)}`));
   });
 
+  // RFC 9728 metadata on the MCP port, without a token (only when auth is on).
+  for (const r of deps.auth.routes()) app.route(r);
+
   const handler = createMcpHandler(deps);
   // OPTIONS goes to a backend too: CORS preflights are the backend's to answer.
-  app.route({ method: ['POST', 'GET', 'DELETE', 'OPTIONS'], url: config.mcpPath, handler });
+  app.route({ method: ['POST', 'GET', 'DELETE', 'OPTIONS'], url: config.mcpPath, onRequest: deps.auth.hook, handler });
   app.route({
     method: ['PUT', 'PATCH', 'HEAD'],
     url: config.mcpPath,

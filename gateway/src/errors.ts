@@ -29,6 +29,14 @@ export const ERROR_KINDS = {
   INVALID_REQUEST: { status: 400, rpc: RPC.INVALID_REQUEST, message: 'Invalid Request: not a JSON-RPC 2.0 message' },
   INVALID_SESSION_ID: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request: invalid Mcp-Session-Id header' },
   BAD_REQUEST: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request' },
+  /** RFC 6750 §3.1 invalid_request: the Authorization header (or a token in the query) is malformed. */
+  INVALID_AUTH_REQUEST: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request: malformed authorization' },
+  /** RFC 6750 §3: no credentials (or another scheme than Bearer): the challenge carries no error code. */
+  AUTH_REQUIRED: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized: a bearer token is required' },
+  /** RFC 6750 §3.1 invalid_token: expired, revoked, malformed, or not issued for this resource. */
+  INVALID_TOKEN: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized: the access token is not valid here' },
+  /** RFC 6750 §3.1 insufficient_scope; MCP authorization "Scope Challenge Handling" (step-up). */
+  INSUFFICIENT_SCOPE: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: the access token lacks a required scope' },
   SESSION_NOT_FOUND: { status: 404, rpc: RPC.SESSION_NOT_FOUND, message: 'Session not found' },
   NOT_FOUND: { status: 404, rpc: RPC.SERVER_ERROR, message: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, rpc: RPC.SERVER_ERROR, message: 'Method Not Allowed' },
@@ -61,6 +69,12 @@ export const ERROR_KINDS = {
     rpc: RPC.INTERNAL_ERROR,
     message: 'Service Unavailable: the gateway holds as many connections as it may',
     retryAfter: 1,
+  },
+  AUTH_UNAVAILABLE: {
+    status: 503,
+    rpc: RPC.INTERNAL_ERROR,
+    message: 'Service Unavailable: the authorization server cannot be reached to validate the token',
+    retryAfter: 2,
   },
   SHUTTING_DOWN: { status: 503, rpc: RPC.INTERNAL_ERROR, message: 'Service Unavailable: the gateway is shutting down', retryAfter: 1 },
   UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.INTERNAL_ERROR, message: 'Gateway Timeout: the backend did not answer in time', retryAfter: 1 },

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildAdminApp } from './admin.ts';
 import { buildApp } from './app.ts';
+import { createAuthGuard } from './auth/create.ts';
 import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
 import { staticBackends } from './backends/static-discovery.ts';
@@ -128,8 +129,23 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   for (const t of timers) t.unref();
 
   const accessLog = createAccessLogger(config.logLevel).child({ instance: instanceId });
-  const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolNames, lifecycle, tracing, recovery, accessLog, logger: log });
-  const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics });
+  const auth = createAuthGuard(config, { metrics, logger: log });
+  const app = buildApp(config, {
+    config,
+    registry,
+    directory,
+    placement,
+    forwarder,
+    metrics,
+    toolNames,
+    lifecycle,
+    tracing,
+    recovery,
+    accessLog,
+    logger: log,
+    auth,
+  });
+  const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics, identityJwks: () => auth.identityJwks() });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const mcpPort = (app.server.address() as AddressInfo).port;
@@ -167,6 +183,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       await appClosed;
       for (const t of timers) clearInterval(t);
       health.stop();
+      await auth.close();
       await directory.close();
       await store.close();
       await registry.close();

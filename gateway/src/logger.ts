@@ -16,6 +16,10 @@ export const REDACT_PATHS = [
   '*.apiKey',
   '*.secret',
   '*.clientSecret',
+  // Secrets of the auth configuration (config/options.ts), should a config object ever be logged.
+  '*.authClientSecret',
+  '*.authApiKeys',
+  '*.identityJwtKey',
   'headers["set-cookie"]',
   'req.headers.authorization',
   'req.headers.cookie',

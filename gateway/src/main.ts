@@ -19,6 +19,10 @@ function version(): string {
   return 'unknown';
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function main(argv: string[]): Promise<void> {
   let request;
   try {
@@ -38,8 +42,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const config = request.config;
   const logger = createLogger(config.logLevel);
-  if (config.host !== '127.0.0.1' && config.host !== '::1' && config.host !== 'localhost') {
-    logger.warn({ host: config.host }, 'MCP listener is not on loopback and auth is off: anyone who can reach it can use every backend');
+  if (config.auth === 'none' && !isLoopback(config.host)) {
+    logger.warn({ host: config.host }, 'MCP listener is not on loopback and auth is off (--auth none): anyone who can reach it can use every backend');
   }
 
   let gateway;

@@ -1,6 +1,7 @@
 // MCP clients for tests, built on the official SDK (1.x, sessions era), with sampling and elicitation
 // handlers. A client may be given several gateway URLs: its requests then alternate between them, as they
 // would behind a load balancer that spreads one client's requests over gateway replicas.
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -28,14 +29,21 @@ export interface ClientOptions {
   name?: string;
   headers?: Record<string, string>;
   requestTimeoutMs?: number;
+  /** The SDK's OAuth flow: on a 401 it follows resource_metadata, discovers the authorization server, gets a token. */
+  authProvider?: OAuthClientProvider;
 }
 
 /** A fetch that sends each request to the next entry URL in turn, keeping path and query. */
 export function rotatingFetch(entryUrls: string[] | (() => string[]), seen: string[]): typeof fetch {
   let i = 0;
+  /** Every gateway origin ever listed: a replica that died since is still the gateway, not a third party. */
+  const gatewayOrigins = new Set<string>();
   return (input, init) => {
     const urls = typeof entryUrls === 'function' ? entryUrls() : entryUrls;
+    for (const u of urls) gatewayOrigins.add(new URL(u).origin);
     const original = new URL(input instanceof Request ? input.url : input.toString());
+    // Only requests for the gateway rotate; others (an authorization server, for the SDK's OAuth flow) do not.
+    if (!gatewayOrigins.has(original.origin)) return fetch(input, init);
     const entry = new URL(urls[i++ % urls.length] as string);
     original.protocol = entry.protocol;
     original.host = entry.host;
@@ -70,6 +78,7 @@ export async function connectClient(entryUrls: string[] | (() => string[]), opts
   const transport = new StreamableHTTPClientTransport(new URL(first), {
     fetch: rotatingFetch(entryUrls, entries),
     ...(opts.headers ? { requestInit: { headers: opts.headers } } : {}),
+    ...(opts.authProvider ? { authProvider: opts.authProvider } : {}),
   });
   await client.connect(transport);
   return {

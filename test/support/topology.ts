@@ -22,7 +22,8 @@ export interface TopologyOptions {
   backends?: string[];
   /** Gateway replicas; the in-memory store supports one only. */
   gateways?: number;
-  gatewayArgs?: string[];
+  /** Arguments for every gateway replica, or per replica (by index). */
+  gatewayArgs?: string[] | ((index: number) => string[]);
   /** Extra arguments for every demo backend (e.g. --json). */
   backendArgs?: string[];
 }
@@ -37,7 +38,8 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     const n = o.store === 'memory' ? 1 : (o.gateways ?? 2);
     const gateways: GatewayProcess[] = [];
     for (let i = 0; i < n; i++) {
-      const gw = await startGateway({ backends: backends.map((b) => b.url), redisUrl: redis?.url, args: o.gatewayArgs });
+      const args = typeof o.gatewayArgs === 'function' ? o.gatewayArgs(i) : o.gatewayArgs;
+      const gw = await startGateway({ backends: backends.map((b) => b.url), redisUrl: redis?.url, args });
       gateways.push(gw);
       started.push(gw);
     }

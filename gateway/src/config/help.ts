@@ -17,7 +17,8 @@ export function helpText(): string {
   for (const o of OPTIONS) {
     const left = `  --${o.flag}${o.boolean ? '' : ' <value>'}`;
     lines.push(`${left.padEnd(width + 2)} ${o.help}`);
-    lines.push(`${''.padEnd(width + 2)} env ${o.env}; default ${o.defaultText}`);
+    const secret = o.secret ? '; a secret: environment or config file only, never the flag' : '';
+    lines.push(`${''.padEnd(width + 2)} env ${o.env}; default ${o.defaultText}${secret}`);
   }
   lines.push(`  ${'--config <file>'.padEnd(width)} JSON config file (env CONFIG_FILE).`);
   lines.push(`  ${'--help, -h'.padEnd(width)} Show this help.`);

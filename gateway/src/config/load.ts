@@ -3,6 +3,7 @@
 // option by flag and environment variable.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { authProblems } from './auth.ts';
 import { defaultRawValues, OPTIONS, type GatewayConfig, type OptionSpec } from './options.ts';
 import { ValueError } from './values.ts';
 
@@ -85,7 +86,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliRequest {
   for (const o of OPTIONS) {
     const flagValue = values[o.flag];
     const envValue = env[o.env];
-    if (flagValue !== undefined) raw.set(o.key, String(flagValue));
+    if (flagValue !== undefined && o.secret) {
+      // Command lines are readable by every user of the host (ps, /proc): secrets come another way.
+      problems.push(`${label(o)}: a secret is not taken from the command line (ps shows it); set ${o.env} or put it in the config file`);
+    } else if (flagValue !== undefined) raw.set(o.key, String(flagValue));
     else if (envValue !== undefined && envValue !== '') raw.set(o.key, envValue);
     else if (fromFile.has(o.flag)) raw.set(o.key, fromFile.get(o.flag) as string);
   }
@@ -124,5 +128,6 @@ function crossCheck(c: GatewayConfig): string[] {
   if (c.port !== 0 && c.port === c.adminPort && c.host === c.adminHost) {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');
   }
+  problems.push(...authProblems(c));
   return problems;
 }

@@ -11,12 +11,23 @@ import {
   parseRedisUrl,
   ValueError,
 } from './values.ts';
+import {
+  AUTH_MODES,
+  DEFAULT_IDENTITY_HEADERS,
+  parseAlgorithms,
+  parseIdentityHeaders,
+  parseIssuer,
+  parseResourceUrl,
+  parseScopeRules,
+  parseScopes,
+  type AuthConfig,
+} from './auth.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DISCOVERY_MODES = ['static'] as const;
 export const REDIS_MODES = ['standalone', 'sentinel', 'cluster'] as const;
 
-export interface GatewayConfig {
+export interface GatewayConfig extends AuthConfig {
   host: string;
   port: number;
   adminHost: string;
@@ -73,6 +84,8 @@ export interface OptionSpec {
   help: string;
   /** true for switches that take no value on the command line. */
   boolean?: boolean;
+  /** A secret: taken from the environment or the config file, never from the command line (ps shows it). */
+  secret?: boolean;
   /** Turns the raw text into the typed value; throws ValueError. Undefined means "leave unset". */
   parse: (raw: string) => unknown;
 }
@@ -83,6 +96,12 @@ const duration = (raw: string) => parseDuration(raw);
 const nonZeroDuration = (raw: string) => {
   const ms = parseDuration(raw);
   if (ms <= 0) throw new ValueError(`expected a duration above 0, got '${raw}'`);
+  return ms;
+};
+
+const boundedDuration = (raw: string, maxMs: number, minMs = 0) => {
+  const ms = parseDuration(raw);
+  if (ms < minMs || ms > maxMs) throw new ValueError(`expected a duration from ${minMs}ms to ${maxMs / 1000}s, got '${raw}'`);
   return ms;
 };
 
@@ -190,6 +209,30 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'trustProxy', flag: 'trust-proxy', env: 'TRUST_PROXY', defaultText: 'false', boolean: true, help: 'Trust X-Forwarded-* from the client side (the gateway runs behind another proxy).', parse: parseBoolean },
   { key: 'drainDelayMs', flag: 'drain-delay', env: 'DRAIN_DELAY', defaultText: '0s', help: 'On SIGTERM, time to keep serving while reporting not-ready (lets endpoints update) before closing.', parse: duration },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout', env: 'SHUTDOWN_TIMEOUT', defaultText: '20s', help: 'On SIGTERM, longest wait for in-flight requests before connections are closed.', parse: nonZeroDuration },
+  // Auth (gateway/src/auth/; README "Auth"): the gateway as an OAuth 2.1 resource server (MCP authorization spec).
+  { key: 'auth', flag: 'auth', env: 'AUTH', defaultText: 'none', help: `Bearer auth on the MCP port: ${AUTH_MODES.join(', ')}.`, parse: (r) => parseEnum(r, AUTH_MODES) },
+  { key: 'resourceUrl', flag: 'resource-url', env: 'RESOURCE_URL', defaultText: '(none)', help: 'Public URL of the MCP endpoint (e.g. https://mcp.example.com/mcp): the token audience and the protected resource (RFC 8707, RFC 9728).', parse: parseResourceUrl },
+  { key: 'authIssuer', flag: 'auth-issuer', env: 'AUTH_ISSUER', defaultText: '(none)', help: 'Issuer identifier of the authorization server: JWT `iss` must equal it; listed in the resource metadata; its metadata names the JWKS.', parse: parseIssuer },
+  { key: 'authJwksUrl', flag: 'auth-jwks-url', env: 'AUTH_JWKS_URL', defaultText: '(from the issuer metadata)', help: 'JWKS URL of the token signing keys (otherwise from the issuer\'s RFC 8414 / OpenID metadata).', parse: (r) => parseHttpUrl(r, 'JWKS URL') },
+  { key: 'authAudience', flag: 'auth-audience', env: 'AUTH_AUDIENCE', defaultText: '(the resource URL)', help: 'Comma-separated audiences a token may carry (one must match).', parse: (r) => parseList(r) },
+  { key: 'authRequiredScopes', flag: 'auth-required-scopes', env: 'AUTH_REQUIRED_SCOPES', defaultText: '(none)', help: 'Scopes every request needs (403 insufficient_scope otherwise); also the resource metadata\'s scopes_supported.', parse: parseScopes },
+  { key: 'authMethodScopes', flag: 'auth-method-scopes', env: 'AUTH_METHOD_SCOPES', defaultText: '(none)', help: 'More scopes per method or tool: method[:name]=scope [scope...], comma-separated, e.g. tools/call:deploy=deploy:write.', parse: parseScopeRules },
+  { key: 'authAlgorithms', flag: 'auth-algorithms', env: 'AUTH_ALGORITHMS', defaultText: 'RS256,PS256,ES256,EdDSA', help: 'JWS algorithms accepted for JWT access tokens (asymmetric only; none and HS* are refused).', parse: parseAlgorithms },
+  { key: 'authClockSkewMs', flag: 'auth-clock-skew', env: 'AUTH_CLOCK_SKEW', defaultText: '30s', help: 'Clock skew tolerated on exp/nbf/iat.', parse: (r) => boundedDuration(r, 5 * 60_000) },
+  { key: 'authJwksCooldownMs', flag: 'auth-jwks-cooldown', env: 'AUTH_JWKS_COOLDOWN', defaultText: '30s', help: 'Least time between two JWKS fetches (an unknown kid refetches, at most this often).', parse: nonZeroDuration },
+  { key: 'authJwksMaxAgeMs', flag: 'auth-jwks-max-age', env: 'AUTH_JWKS_MAX_AGE', defaultText: '10m', help: 'JWKS refetched when older than this (kept if the refetch fails).', parse: nonZeroDuration },
+  { key: 'authIntrospectionUrl', flag: 'auth-introspection-url', env: 'AUTH_INTROSPECTION_URL', defaultText: '(none)', help: 'RFC 7662 token introspection endpoint (--auth introspection).', parse: (r) => parseHttpUrl(r, 'introspection URL') },
+  { key: 'authClientId', flag: 'auth-client-id', env: 'AUTH_CLIENT_ID', defaultText: '(none)', help: 'Client id the gateway introspects with (HTTP Basic).', parse: (r) => r.trim() },
+  { key: 'authClientSecret', flag: 'auth-client-secret', env: 'AUTH_CLIENT_SECRET', defaultText: '(none)', secret: true, help: 'Client secret for introspection: environment or config file only.', parse: (r) => r },
+  { key: 'authClientSecretFile', flag: 'auth-client-secret-file', env: 'AUTH_CLIENT_SECRET_FILE', defaultText: '(none)', help: 'File holding the introspection client secret (e.g. a mounted Secret).', parse: (r) => r.trim() },
+  { key: 'authIntrospectionCacheMs', flag: 'auth-introspection-cache', env: 'AUTH_INTROSPECTION_CACHE', defaultText: '60s', help: 'Longest time an introspection answer is reused (never past the token\'s exp; 0s = always ask).', parse: duration },
+  { key: 'authApiKeysFile', flag: 'auth-api-keys-file', env: 'AUTH_API_KEYS_FILE', defaultText: '(none)', help: 'API keys, hashed: lines of `id sha256:<hex> [scope...]`; reloaded when the file changes.', parse: (r) => r.trim() },
+  { key: 'authApiKeys', flag: 'auth-api-keys', env: 'AUTH_API_KEYS', defaultText: '(none)', secret: true, help: 'API keys in the file format, entries separated by `;` or newlines: environment or config file only.', parse: (r) => r },
+  { key: 'identityHeaders', flag: 'identity-headers', env: 'IDENTITY_HEADERS', defaultText: DEFAULT_IDENTITY_HEADERS, help: 'Headers that carry the verified identity to backends (field=header; fields subject, client_id, scopes, issuer, jwt), or none. The client\'s own are always removed.', parse: parseIdentityHeaders },
+  { key: 'identityJwtKeyFile', flag: 'identity-jwt-key-file', env: 'IDENTITY_JWT_KEY_FILE', defaultText: '(none)', help: 'Private key (PEM, JWK or JWKS) to sign a short-lived identity JWT for backends; reloaded on change. JWKS on the admin port.', parse: (r) => r.trim() },
+  { key: 'identityJwtKey', flag: 'identity-jwt-key', env: 'IDENTITY_JWT_KEY', defaultText: '(none)', secret: true, help: 'The identity JWT signing key itself (PEM or JWK): environment or config file only.', parse: (r) => r },
+  { key: 'identityJwtAudience', flag: 'identity-jwt-audience', env: 'IDENTITY_JWT_AUDIENCE', defaultText: 'mcp-backend', help: '`aud` of the identity JWT.', parse: (r) => r.trim() },
+  { key: 'identityJwtTtlMs', flag: 'identity-jwt-ttl', env: 'IDENTITY_JWT_TTL', defaultText: '60s', help: 'Lifetime of an identity JWT.', parse: (r) => boundedDuration(r, 60 * 60_000, 1000) },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', defaultText: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.`, parse: (r) => parseEnum(r, LOG_LEVELS) },
   {
     key: 'sessionRecovery',

@@ -2,6 +2,7 @@
 // (DESIGN.md "Request flow", step 3).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { authorizeOperation } from '../auth/guard.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
 import type { GatewayConfig } from '../config/options.ts';
@@ -14,7 +15,7 @@ import type { ToolNames } from '../metrics/tool-names.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
-import type { SessionDirectory } from '../routing/session-directory.ts';
+import { shortId, type SessionDirectory } from '../routing/session-directory.ts';
 import type { SessionRecovery } from '../routing/session-recovery.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import type { RequestTracing } from '../tracing/tracing.ts';
@@ -54,6 +55,8 @@ export function createMcpHandler(d: McpHandlerDeps) {
       const checked = checkRequest(request.method, request.headers, request.body);
       ex.protocolVersion = checked.protocolVersion;
       if (checked.peek) ex.setPeek(checked.peek);
+      // Method and tool scopes (--auth-method-scopes): known only now that the body has been read.
+      authorizeOperation(request, checked.peek, checked.body);
       await route(d, request, ex, checked);
     } catch (err) {
       if (err instanceof ClientGone) {
@@ -131,6 +134,7 @@ async function routeSession(
   if (record.principal !== undefined && record.principal !== principalOf(request)) {
     // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
     d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
+    request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   const backend = d.registry.get(record.backend);

@@ -54,6 +54,28 @@ export const RECOVERY_RESULTS = ['recovered', 'not_found', 'ambiguous', 'busy', 
 
 /** Limits that refuse requests (http/limits.ts and the edge checks). */
 export const LIMITS = ['header_bytes', 'header_count', 'request_timeout', 'malformed_http', 'connections', 'body_bytes'] as const;
+/** Why the auth layer refused a request (mcp_gateway_auth_failures_total). Never more than these. */
+export const AUTH_FAILURE_REASONS = [
+  'missing_token',
+  'unsupported_scheme',
+  'malformed_header',
+  'token_in_query',
+  'malformed_token',
+  'disallowed_algorithm',
+  'unknown_key',
+  'bad_signature',
+  'wrong_issuer',
+  'wrong_audience',
+  'expired',
+  'not_yet_valid',
+  'missing_claim',
+  'sender_constrained',
+  'inactive',
+  'unknown_api_key',
+  'insufficient_scope',
+  'auth_server_unavailable',
+] as const;
+export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
 export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];

@@ -2,7 +2,7 @@
 // several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LIMITS, RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
+import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -22,6 +22,7 @@ export interface GatewayMetrics {
   storeErrors: Counter<'operation'>;
   /** Refreshes the sessions-active gauge at scrape time (set by the composition root). */
   collectSessions: (() => Promise<void>) | undefined;
+  authFailures: Counter<'reason'>;
   /** Starts every series a backend has, at 0. */
   addBackend(id: string): void;
   /** Drops the series of a backend that left discovery (bounded cardinality as pods come and go). */
@@ -119,6 +120,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       registers,
     }),
     collectSessions: undefined,
+    authFailures: new Counter({
+      name: 'mcp_gateway_auth_failures_total',
+      help: 'Requests the auth layer refused (401, 403, 400 invalid_request, 503 authorization server unreachable), by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
     addBackend(id) {
       m.sessionsCreated.inc({ backend: id }, 0);
       m.sessionsActive.set({ backend: id }, 0);
@@ -135,5 +142,6 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   for (const operation of STORE_OPERATIONS) m.storeErrors.inc({ operation }, 0);
   for (const limit of LIMITS) m.limitRejections.inc({ limit }, 0);
   for (const result of RECOVERY_RESULTS) m.sessionRecoveries.inc({ result }, 0);
+  for (const reason of AUTH_FAILURE_REASONS) m.authFailures.inc({ reason }, 0);
   return m;
 }

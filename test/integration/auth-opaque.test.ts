@@ -1,0 +1,180 @@
+// The two other credential kinds: opaque tokens validated by RFC 7662 introspection at a real OpenID
+// provider (revocation included), and static API keys configured by digest (rotation by file, no restart).
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { challengeParams, mcpRequestsSeen } from '../support/auth.ts';
+import { startBackend, type BackendProcess } from '../support/backends.ts';
+import { startGateway, type GatewayProcess } from '../support/gateway.ts';
+import { startOidcProvider, type OidcProvider } from '../support/oidc.ts';
+import { metricSum, parsePrometheus } from '../support/prom.ts';
+import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
+import { freePort } from '../support/redis.ts';
+
+const INIT = rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const dir = mkdtempSync(join(tmpdir(), 'gw-auth-opaque-'));
+
+/** Polls `attempt` until it returns true, for what settles asynchronously (cache expiry, file reload). */
+async function eventually(what: string, attempt: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await attempt())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function statusOf(url: string, headers: Record<string, string>): Promise<number> {
+  const res = await post(url, INIT, headers);
+  await res.body?.cancel();
+  return res.status;
+}
+
+async function failures(gw: GatewayProcess, reason: string): Promise<number> {
+  return metricSum(parsePrometheus(await gw.metricsText()), 'mcp_gateway_auth_failures_total', { reason });
+}
+
+let backend: BackendProcess;
+before(async () => {
+  backend = await startBackend('a', 'demo/backend.ts', ['--log-requests']);
+});
+after(async () => backend?.stop());
+
+describe('opaque tokens through RFC 7662 introspection', () => {
+  let op: OidcProvider;
+  let gw: GatewayProcess;
+  let resource: string;
+  const token = (client: string, res = resource) => op.token(client, { resource: res, scope: 'mcp:tools' });
+
+  before(async () => {
+    op = await startOidcProvider();
+    const port = await freePort();
+    resource = `http://127.0.0.1:${port}/mcp`;
+    const secretFile = join(dir, 'client-secret');
+    writeFileSync(secretFile, 'gateway-secret\n');
+    gw = await startGateway({
+      backends: [backend.url],
+      args: ['--port', String(port), '--auth', 'introspection', '--resource-url', resource, '--auth-issuer', op.issuer],
+      env: {
+        AUTH_INTROSPECTION_URL: `${op.issuer}/token/introspection`,
+        AUTH_CLIENT_ID: 'gateway',
+        AUTH_CLIENT_SECRET_FILE: secretFile,
+        AUTH_INTROSPECTION_CACHE: '1s',
+        AUTH_REQUIRED_SCOPES: 'mcp:tools',
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await op?.stop();
+  });
+
+  test('an opaque token opens a session; the backend sees the identity, not the token', async () => {
+    const t = bearer(await token('carol'));
+    const sid = await rawSession(gw.mcpUrl, t);
+    const echoed = await rawCall(gw.mcpUrl, sid, 'echo_headers', {}, t);
+    const headers = echoed.result?.headers as Record<string, string>;
+    assert.equal(headers.authorization, undefined);
+    // A client-credentials token has no resource owner: the subject is the client (RFC 9068 §2.2).
+    assert.deepEqual([headers['x-auth-subject'], headers['x-auth-client-id'], headers['x-auth-scopes'], headers['x-auth-issuer']], ['carol', 'carol', 'mcp:tools', op.issuer]);
+  });
+
+  test('revoked, foreign-audience and JWT tokens are refused with 401 invalid_token, and nothing is forwarded', async () => {
+    const revoked = await token('carol');
+    await op.revoke('carol', revoked);
+    const cases = [
+      { name: 'revoked before use', token: revoked, reason: 'inactive' },
+      { name: 'issued for another resource', token: await token('carol', 'http://other.invalid/mcp'), reason: 'wrong_audience' },
+      // oidc-provider will not introspect a structured token: a JWT is no opaque token of this resource.
+      { name: 'a JWT', token: await token('alice'), reason: 'inactive' },
+      { name: 'made up', token: randomBytes(32).toString('base64url'), reason: 'inactive' },
+    ];
+    const forwardedBefore = mcpRequestsSeen([backend]).length;
+    const inactiveBefore = await failures(gw, 'inactive');
+    for (const c of cases) {
+      const res = await post(gw.mcpUrl, INIT, bearer(c.token));
+      assert.equal(res.status, 401, c.name);
+      assert.equal(challengeParams(res.headers.get('www-authenticate')).error, 'invalid_token', c.name);
+      await res.body?.cancel();
+    }
+    assert.equal((await failures(gw, 'inactive')) - inactiveBefore, 3);
+    assert.equal(mcpRequestsSeen([backend]).length, forwardedBefore, 'nothing reached the backend');
+  });
+
+  test('a token revoked while in use is refused once its cached answer expires', async () => {
+    const t = await token('carol');
+    const sid = await rawSession(gw.mcpUrl, bearer(t));
+    await op.revoke('carol', t);
+    // --auth-introspection-cache 1s: the gateway asks again within about a second.
+    await eventually('refused after revocation', async () => (await rawCall(gw.mcpUrl, sid, 'whoami', {}, bearer(t))).status === 401);
+  });
+});
+
+describe('static API keys', () => {
+  let gw: GatewayProcess;
+  const keyFile = join(dir, 'api-keys');
+  const digest = (key: string) => createHash('sha256').update(key).digest('hex');
+  const fileKey = randomBytes(32).toString('hex');
+  const envKey = randomBytes(32).toString('hex');
+  /** Replaces the file the way a Kubernetes Secret update does: a new file moved into place. */
+  const writeKeys = (text: string) => {
+    writeFileSync(`${keyFile}.tmp`, text);
+    renameSync(`${keyFile}.tmp`, keyFile);
+  };
+
+  before(async () => {
+    writeKeys(`# id  digest  scopes\nci-bot sha256:${digest(fileKey)} mcp:tools\n`);
+    gw = await startGateway({
+      backends: [backend.url],
+      args: ['--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp', '--auth-api-keys-file', keyFile, '--auth-required-scopes', 'mcp:tools'],
+      env: { AUTH_API_KEYS: `ops sha256:${digest(envKey)} mcp:tools mcp:admin` },
+    });
+  });
+  after(async () => gw?.stop());
+
+  test('a key from the file and one from the environment open sessions bound to their key ids', async () => {
+    const sid = await rawSession(gw.mcpUrl, bearer(fileKey));
+    const headers = (await rawCall(gw.mcpUrl, sid, 'echo_headers', {}, bearer(fileKey))).result?.headers as Record<string, string>;
+    assert.equal(headers.authorization, undefined);
+    assert.deepEqual([headers['x-auth-subject'], headers['x-auth-scopes'], headers['x-auth-issuer']], ['ci-bot', 'mcp:tools', undefined]);
+    const opsSid = await rawSession(gw.mcpUrl, bearer(envKey));
+    const ops = (await rawCall(gw.mcpUrl, opsSid, 'echo_headers', {}, bearer(envKey))).result?.headers as Record<string, string>;
+    assert.deepEqual([ops['x-auth-subject'], ops['x-auth-scopes']], ['ops', 'mcp:tools mcp:admin']);
+    assert.equal((await rawCall(gw.mcpUrl, sid, 'whoami', {}, bearer(envKey))).status, 404, "another key's session is unknown to it");
+  });
+
+  test('an unknown key is refused with 401 invalid_token and nothing is forwarded', async () => {
+    const forwardedBefore = mcpRequestsSeen([backend]).length;
+    const before = await failures(gw, 'unknown_api_key');
+    const res = await post(gw.mcpUrl, INIT, bearer(randomBytes(32).toString('hex')));
+    assert.equal(res.status, 401);
+    const params = challengeParams(res.headers.get('www-authenticate'));
+    assert.deepEqual([params.error, params.resource_metadata], ['invalid_token', 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp']);
+    await res.body?.cancel();
+    assert.equal((await failures(gw, 'unknown_api_key')) - before, 1);
+    assert.equal(mcpRequestsSeen([backend]).length, forwardedBefore);
+  });
+
+  test('a key rotated in the file takes effect without a restart; the sessions of its id live on', async () => {
+    const sid = await rawSession(gw.mcpUrl, bearer(fileKey));
+    const rotated = randomBytes(32).toString('hex');
+    writeKeys(`ci-bot sha256:${digest(rotated)} mcp:tools\n`);
+    await eventually('new key accepted', async () => (await statusOf(gw.mcpUrl, bearer(rotated))) === 200);
+    assert.equal(await statusOf(gw.mcpUrl, bearer(fileKey)), 401, 'the old key is gone');
+    assert.equal((await rawCall(gw.mcpUrl, sid, 'whoami', {}, bearer(rotated))).status, 200, 'same key id, same principal');
+    // A broken file keeps the keys that work.
+    writeKeys('ci-bot not-a-digest\n');
+    await gw.service.waitFor((l) => l.msg === 'API key file not reloaded: keeping the previous one');
+    assert.equal(await statusOf(gw.mcpUrl, bearer(rotated)), 200);
+    assert.equal(gw.service.exited, false);
+  });
+
+  test('the protected resource metadata has no authorization server for API keys', async () => {
+    const res = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', gw.mcpUrl));
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { resource: 'https://mcp.example.com/mcp', scopes_supported: ['mcp:tools'], bearer_methods_supported: ['header'] });
+  });
+});
