@@ -48,6 +48,7 @@ export const ERROR_KINDS = {
     message: 'Unsupported Media Type: Content-Type must be application/json',
   },
   REQUEST_TIMEOUT: { status: 408, rpc: RPC.SERVER_ERROR, message: 'Request Timeout: the request did not arrive in time' },
+  TOO_MANY_REQUESTS: { status: 429, rpc: RPC.SERVER_ERROR, message: 'Too Many Requests', retryAfter: 1 },
   HEADERS_TOO_LARGE: { status: 431, rpc: RPC.SERVER_ERROR, message: 'Request Header Fields Too Large' },
   INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'Internal error' },
   UPSTREAM_ERROR: { status: 502, rpc: RPC.INTERNAL_ERROR, message: 'Bad Gateway: the backend failed', retryAfter: 1 },
@@ -92,14 +93,18 @@ export class GatewayError extends Error {
   /** The id of the request that failed, when it is known (echoed in the error). */
   readonly rpcId: JsonRpcId | undefined;
 
-  constructor(code: GatewayErrorCode, detail?: string, options?: { cause?: unknown; headers?: Record<string, string>; rpcId?: JsonRpcId }) {
+  constructor(
+    code: GatewayErrorCode,
+    detail?: string,
+    options?: { cause?: unknown; headers?: Record<string, string>; rpcId?: JsonRpcId; retryAfter?: number },
+  ) {
     const kind: ErrorKind = ERROR_KINDS[code];
     super(detail ? `${kind.message}: ${detail}` : kind.message, options?.cause ? { cause: options.cause } : undefined);
     this.name = 'GatewayError';
     this.code = code;
     this.status = kind.status;
     this.rpcCode = kind.rpc;
-    this.retryAfter = kind.retryAfter;
+    this.retryAfter = options?.retryAfter ?? kind.retryAfter;
     this.headers = options?.headers ?? {};
     this.rpcId = options?.rpcId;
   }

@@ -11,6 +11,7 @@ import { BackendRegistry } from './backends/registry.ts';
 import { staticBackends } from './backends/static-discovery.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { Forwarder } from './http/forwarder.ts';
+import { Quotas } from './http/quotas.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createAccessLogger, maskUrl } from './logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics.ts';
@@ -129,6 +130,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   for (const t of timers) t.unref();
 
   const accessLog = createAccessLogger(config.logLevel).child({ instance: instanceId });
+  const quotas = new Quotas(
+    store,
+    storeGuard,
+    {
+      rateLimit: config.rateLimit,
+      rateBurst: config.rateLimitBurst,
+      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+      maxStreamsPerSession: config.maxStreamsPerSession,
+      maxStreamsPerPrincipal: config.maxStreamsPerPrincipal,
+    },
+    metrics,
+  );
   const auth = createAuthGuard(config, { metrics, logger: log });
   const app = buildApp(config, {
     config,
@@ -142,6 +155,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     tracing,
     recovery,
     accessLog,
+    quotas,
     logger: log,
     auth,
   });

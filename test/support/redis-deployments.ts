@@ -73,7 +73,7 @@ export async function startTlsRedis(): Promise<Deployment> {
  * sends (plus what ioredis sends on connect), no default user.
  */
 export const GATEWAY_ACL =
-  'on >gw-secret-pw ~mcpgw:* &mcpgw:* +getex +set +zadd +pexpire +del +zrem +getdel +zpopmin +zremrangebyscore +zcard +exists +publish +subscribe +ping +info +client|setname +select +quit';
+  'on >gw-secret-pw ~mcpgw:* &mcpgw:* +getex +set +zadd +pexpire +del +zrem +getdel +zpopmin +zremrangebyscore +zcard +exists +publish +subscribe +ping +info +client|setname +select +quit +eval +hmget +hset +time';
 
 export async function startAclRedis(): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-acl-'));

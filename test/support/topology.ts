@@ -24,6 +24,8 @@ export interface TopologyOptions {
   gateways?: number;
   /** Arguments for every gateway replica, or per replica (by index). */
   gatewayArgs?: string[] | ((index: number) => string[]);
+  /** Extra environment for every gateway replica (secrets such as AUTH_API_KEYS). */
+  gatewayEnv?: Record<string, string>;
   /** Extra arguments for every demo backend (e.g. --json). */
   backendArgs?: string[];
 }
@@ -39,7 +41,7 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     const gateways: GatewayProcess[] = [];
     for (let i = 0; i < n; i++) {
       const args = typeof o.gatewayArgs === 'function' ? o.gatewayArgs(i) : o.gatewayArgs;
-      const gw = await startGateway({ backends: backends.map((b) => b.url), redisUrl: redis?.url, args });
+      const gw = await startGateway({ backends: backends.map((b) => b.url), redisUrl: redis?.url, args, ...(o.gatewayEnv ? { env: o.gatewayEnv } : {}) });
       gateways.push(gw);
       started.push(gw);
     }

@@ -53,6 +53,11 @@ export interface GatewayConfig extends AuthConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   maxConnections: number;
+  rateLimit: number;
+  rateLimitBurst: number;
+  maxSessionsPerPrincipal: number;
+  maxStreamsPerSession: number;
+  maxStreamsPerPrincipal: number;
   sseKeepAliveMs: number;
   upstreamConnectTimeoutMs: number;
   upstreamTimeoutMs: number;
@@ -198,6 +203,32 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: '20000',
     help: 'Open client connections before new ones get 503 + Retry-After (0 = no cap). Keep it below the file-descriptor limit.',
     parse: (r) => parseInteger(r, 0, 10_000_000),
+  },
+  {
+    key: 'rateLimit',
+    flag: 'rate-limit',
+    env: 'RATE_LIMIT',
+    defaultText: '50',
+    help: 'Requests per second each principal may make, shared by all replicas through the store (auth on; 0 = no limit). Over it: 429 + Retry-After.',
+    parse: (r) => parseInteger(r, 0, 1_000_000),
+  },
+  { key: 'rateLimitBurst', flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', defaultText: '100', help: 'Requests a principal may make at once before --rate-limit applies.', parse: (r) => parseInteger(r, 1, 1_000_000) },
+  {
+    key: 'maxSessionsPerPrincipal',
+    flag: 'max-sessions-per-principal',
+    env: 'MAX_SESSIONS_PER_PRINCIPAL',
+    defaultText: '100',
+    help: 'Live sessions one principal may hold across all replicas (auth on; 0 = no limit); initialize beyond it gets 429.',
+    parse: (r) => parseInteger(r, 0, 10_000_000),
+  },
+  { key: 'maxStreamsPerSession', flag: 'max-streams-per-session', env: 'MAX_STREAMS_PER_SESSION', defaultText: '8', help: 'Listening streams (GET, subscriptions/listen) open per session on one replica; more get 429.', parse: (r) => parseInteger(r, 1, 100_000) },
+  {
+    key: 'maxStreamsPerPrincipal',
+    flag: 'max-streams-per-principal',
+    env: 'MAX_STREAMS_PER_PRINCIPAL',
+    defaultText: '64',
+    help: 'Listening streams open per principal on one replica (auth on); more get 429.',
+    parse: (r) => parseInteger(r, 1, 10_000_000),
   },
   { key: 'sseKeepAliveMs', flag: 'sse-keepalive', env: 'SSE_KEEPALIVE', defaultText: '15s', help: 'Idle SSE streams get a comment line this often (0s disables).', parse: duration },
   { key: 'upstreamConnectTimeoutMs', flag: 'upstream-connect-timeout', env: 'UPSTREAM_CONNECT_TIMEOUT', defaultText: '3s', help: 'Longest wait for a TCP connection to a backend.', parse: nonZeroDuration },

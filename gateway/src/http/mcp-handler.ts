@@ -17,6 +17,7 @@ import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
 import { shortId, type SessionDirectory } from '../routing/session-directory.ts';
 import type { SessionRecovery } from '../routing/session-recovery.ts';
+import type { Quotas } from './quotas.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import type { RequestTracing } from '../tracing/tracing.ts';
 import { checkRequest, type CheckedRequest } from './edge-checks.ts';
@@ -36,6 +37,7 @@ export interface McpHandlerDeps {
   tracing: RequestTracing;
   /** Writes the one line per request (no redaction pass: the line never carries secrets). */
   accessLog: Logger;
+  quotas: Quotas;
   /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
   recovery: SessionRecovery | undefined;
 }
@@ -74,6 +76,12 @@ export function createMcpHandler(d: McpHandlerDeps) {
 }
 
 async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
+  const principal = principalOf(request);
+  await d.quotas.checkRate(principal);
+  if (request.method === 'GET' || checked.peek?.method === 'subscriptions/listen') {
+    // A listening stream holds a slot (and a backend connection) until it closes.
+    ex.onClose(d.quotas.openStream(checked.sessionId, principal));
+  }
   const upstream = upstreamRequest(d, request, ex, checked.body);
   const cls = classify({
     httpMethod: request.method,
@@ -141,7 +149,7 @@ async function routeSession(
   ex.backend = record.backend;
   if (!backend || !backend.servesExisting) {
     // Its backend is gone: the session went with it. 404 tells the client to initialize again.
-    await d.directory.unbind(sid, record.backend);
+    await d.directory.unbind(sid, record.backend, record.principal);
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   let sent: Sent;
@@ -149,18 +157,18 @@ async function routeSession(
     sent = await d.forwarder.sendPinned(backend, req);
   } catch (err) {
     if (!(err instanceof BackendUnreachable)) throw err;
-    await d.directory.unbind(sid, backend.id);
+    await d.directory.unbind(sid, backend.id, record.principal);
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   const status = sent.upstream.statusCode;
   if (request.method === 'DELETE' && status >= 200 && status < 300) {
     // Unbound before the client hears back, so no replica routes the ended session afterwards.
-    await d.directory.unbind(sid, backend.id);
+    await d.directory.unbind(sid, backend.id, record.principal);
     d.placement.noteUnbound(backend.id);
   } else if (status === 404) {
     // The backend no longer knows the session (restarted, expired it): forget it everywhere.
     d.metrics.sessionsLost.inc({ reason: 'backend_forgot' });
-    await d.directory.unbind(sid, backend.id);
+    await d.directory.unbind(sid, backend.id, record.principal);
     d.placement.noteUnbound(backend.id);
   }
   return d.forwarder.relay(ex, sent);
@@ -179,6 +187,7 @@ async function recover(d: McpHandlerDeps, request: FastifyRequest, sid: string, 
 }
 
 async function routeInitialize(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest, req: UpstreamRequest): Promise<void> {
+  await d.quotas.checkNewSession(principalOf(request));
   // Every backend placement hands out is committed (bound) or released exactly once.
   let held: string | undefined;
   const pick = (exclude: ReadonlySet<string>) => {

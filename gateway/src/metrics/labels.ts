@@ -53,7 +53,18 @@ export type SessionLossReason = (typeof SESSION_LOSS_REASONS)[number];
 export const RECOVERY_RESULTS = ['recovered', 'not_found', 'ambiguous', 'busy', 'failed'] as const;
 
 /** Limits that refuse requests (http/limits.ts and the edge checks). */
-export const LIMITS = ['header_bytes', 'header_count', 'request_timeout', 'malformed_http', 'connections', 'body_bytes'] as const;
+export const LIMITS = [
+  'header_bytes',
+  'header_count',
+  'request_timeout',
+  'malformed_http',
+  'connections',
+  'body_bytes',
+  'rate',
+  'sessions_per_principal',
+  'streams_per_session',
+  'streams_per_principal',
+] as const;
 /** Why the auth layer refused a request (mcp_gateway_auth_failures_total). Never more than these. */
 export const AUTH_FAILURE_REASONS = [
   'missing_token',
@@ -77,7 +88,7 @@ export const AUTH_FAILURE_REASONS = [
 ] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
-export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping'] as const;
+export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping', 'rate'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 export const UPSTREAM_FAILURE_KINDS = ['connect', 'timeout', 'reset', 'other'] as const;

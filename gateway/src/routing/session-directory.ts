@@ -24,7 +24,7 @@ export class SessionDirectory {
   readonly #instanceId: string;
   /** Only in front of a shared store; the in-memory store is its own cache. */
   readonly #cache: LocalSessionCache | undefined;
-  readonly #touched = new Map<string, string>();
+  readonly #touched = new Map<string, SessionRecord>();
   readonly #pendingBinds = new Map<string, SessionRecord>();
   readonly #timer: NodeJS.Timeout | undefined;
   #flushing = false;
@@ -55,7 +55,7 @@ export class SessionDirectory {
   async lookup(id: string): Promise<SessionRecord | undefined> {
     const hit = this.#cache?.get(id);
     if (hit) {
-      this.#touched.set(id, hit.backend);
+      this.#touched.set(id, hit);
       return hit;
     }
     let record: SessionRecord | undefined;
@@ -87,13 +87,13 @@ export class SessionDirectory {
   }
 
   /** Forgets a session everywhere. Store trouble is logged, not thrown: the TTL ends it anyway. */
-  async unbind(id: string, backend?: string): Promise<void> {
+  async unbind(id: string, backend?: string, principal?: string): Promise<void> {
     this.#cache?.delete(id);
     this.#touched.delete(id);
     this.#pendingBinds.delete(id);
     try {
       // The store announces the removal to the other replicas itself (same round trip).
-      await this.#guard.run('unbind', () => this.#store.unbind(id, backend));
+      await this.#guard.run('unbind', () => this.#store.unbind(id, backend, principal));
     } catch (err) {
       this.#log.warn({ session: shortId(id), err: (err as Error).message }, 'could not unbind session in the store');
     }
@@ -103,7 +103,7 @@ export class SessionDirectory {
   async unbindBackend(backend: string): Promise<number> {
     const cached = this.#cache?.deleteBackend(backend) ?? 0;
     for (const [id, rec] of this.#pendingBinds) if (rec.backend === backend) this.#pendingBinds.delete(id);
-    for (const [id, b] of this.#touched) if (b === backend) this.#touched.delete(id);
+    for (const [id, r] of this.#touched) if (r.backend === backend) this.#touched.delete(id);
     try {
       const ids = await this.#guard.run('unbind_backend', () => this.#store.unbindBackend(backend));
       if (this.#store.shared) {
@@ -148,10 +148,11 @@ export class SessionDirectory {
     this.#flushing = true;
     try {
       if (this.#touched.size > 0) {
-        const batch = [...this.#touched].map(([id, backend]) => ({ id, backend }));
+        const touched = [...this.#touched];
         this.#touched.clear();
+        const batch = touched.map(([id, r]) => ({ id, backend: r.backend, principal: r.principal }));
         await this.#guard.run('touch', () => this.#store.touch(batch)).catch(() => {
-          for (const { id, backend } of batch) if (!this.#touched.has(id)) this.#touched.set(id, backend);
+          for (const [id, r] of touched) if (!this.#touched.has(id)) this.#touched.set(id, r);
         });
       }
       for (const [id, record] of [...this.#pendingBinds]) {

@@ -5,6 +5,8 @@
 //
 //   <prefix>s:{<session id>}   string: the SessionRecord as compact JSON, with PX = session TTL (sliding)
 //   <prefix>b:{<backend id>}   sorted set: session ids of that backend, score = expiry (epoch ms)
+//   <prefix>p:{<principal>}    sorted set: session ids a principal created, score = expiry (auth on only)
+//   <prefix>r:{<principal>}    hash: the principal's request-rate token bucket
 //   <prefix>events             pub/sub channel: invalidations between gateway replicas
 //   <prefix>epoch              string: a random id written once per store lifetime; a new one means the
 //                              store lost its data, and replicas write back what they know
@@ -18,6 +20,12 @@ export class KeyLayout {
   }
   backendIndex(backend: string): string {
     return `${this.prefix}b:{${backend}}`;
+  }
+  principalIndex(principal: string): string {
+    return `${this.prefix}p:{${principal}}`;
+  }
+  bucket(key: string): string {
+    return `${this.prefix}r:{${key}}`;
   }
   get channel(): string {
     return `${this.prefix}events`;

@@ -3,6 +3,7 @@
 // existing one evicted, because evicting a live binding would silently break a client's session.
 import { GatewayError } from '../errors.ts';
 import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
+import { LocalTokenBuckets, type TakeResult } from './token-bucket.ts';
 
 interface Entry {
   record: SessionRecord;
@@ -22,6 +23,8 @@ export class MemorySessionStore implements SessionStore {
   readonly shared = false;
   readonly #entries = new Map<string, Entry>();
   readonly #byBackend = new Map<string, Set<string>>();
+  readonly #byPrincipal = new Map<string, Set<string>>();
+  readonly #buckets = new LocalTokenBuckets();
   readonly #ttlMs: number;
   readonly #max: number;
   readonly #now: () => number;
@@ -59,6 +62,11 @@ export class MemorySessionStore implements SessionStore {
     let set = this.#byBackend.get(record.backend);
     if (!set) this.#byBackend.set(record.backend, (set = new Set()));
     set.add(id);
+    if (record.principal !== undefined) {
+      let mine = this.#byPrincipal.get(record.principal);
+      if (!mine) this.#byPrincipal.set(record.principal, (mine = new Set()));
+      mine.add(id);
+    }
     return { bound: true };
   }
 
@@ -86,6 +94,16 @@ export class MemorySessionStore implements SessionStore {
       out.set(b, n);
     }
     return out;
+  }
+
+  async countByPrincipal(principal: string): Promise<number> {
+    let n = 0;
+    for (const id of this.#byPrincipal.get(principal) ?? []) if (this.#live(id)) n++;
+    return n;
+  }
+
+  async takeToken(key: string, ratePerSecond: number, burst: number): Promise<TakeResult> {
+    return this.#buckets.take(key, ratePerSecond, burst, this.#now());
   }
 
   async publish(_event: StoreEvent): Promise<void> {
@@ -138,6 +156,12 @@ export class MemorySessionStore implements SessionStore {
     const set = this.#byBackend.get(e.record.backend);
     set?.delete(id);
     if (set && set.size === 0) this.#byBackend.delete(e.record.backend);
+    const principal = e.record.principal;
+    if (principal !== undefined) {
+      const mine = this.#byPrincipal.get(principal);
+      mine?.delete(id);
+      if (mine && mine.size === 0) this.#byPrincipal.delete(principal);
+    }
     return true;
   }
 }

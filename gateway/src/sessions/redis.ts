@@ -6,6 +6,7 @@ import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { KeyLayout } from './keys.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
+import { TAKE_SCRIPT, type TakeResult } from './token-bucket.ts';
 import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
 
 export interface RedisStoreOptions {
@@ -120,13 +121,16 @@ export class RedisSessionStore implements SessionStore {
     const index = this.#keys.backendIndex(record.backend);
     // Both commands leave in one round trip (auto-pipelining). The index entry is written optimistically
     // and taken back in the (practically impossible) case that the id was already bound elsewhere.
+    const expiry = Date.now() + this.#ttlMs;
     const [previous] = await Promise.all([
       this.#cmd.set(key, encodeRecord(record), 'PX', this.#ttlMs, 'NX', 'GET'),
-      this.#cmd.zadd(index, Date.now() + this.#ttlMs, id),
+      this.#cmd.zadd(index, expiry, id),
+      record.principal !== undefined ? this.#cmd.zadd(this.#keys.principalIndex(record.principal), expiry, id) : 0,
     ]);
     if (previous === null) return { bound: true };
     const existing = decodeRecord(previous);
     if (!existing || existing.backend !== record.backend) await this.#cmd.zrem(index, id);
+    if (record.principal !== undefined && existing?.principal !== record.principal) await this.#cmd.zrem(this.#keys.principalIndex(record.principal), id);
     if (!existing) {
       // Unreadable value under our key: replace it rather than route by garbage.
       await this.#cmd.set(key, encodeRecord(record), 'PX', this.#ttlMs);
@@ -136,13 +140,14 @@ export class RedisSessionStore implements SessionStore {
     return { bound: false, existing };
   }
 
-  async touch(entries: ReadonlyArray<{ id: string; backend: string }>): Promise<void> {
+  async touch(entries: ReadonlyArray<{ id: string; backend: string; principal?: string | undefined }>): Promise<void> {
     if (entries.length === 0) return;
     const expiry = Date.now() + this.#ttlMs;
     const ops: Promise<unknown>[] = [];
-    for (const { id, backend } of entries) {
+    for (const { id, backend, principal } of entries) {
       ops.push(this.#cmd.pexpire(this.#keys.session(id), this.#ttlMs));
       ops.push(this.#cmd.zadd(this.#keys.backendIndex(backend), 'XX', expiry, id));
+      if (principal !== undefined) ops.push(this.#cmd.zadd(this.#keys.principalIndex(principal), 'XX', expiry, id));
     }
     await Promise.all(ops);
   }
@@ -152,13 +157,14 @@ export class RedisSessionStore implements SessionStore {
    * commands go out together (auto-pipelining) and Redis runs one connection's commands in order, so the
    * announcement never overtakes the deletion.
    */
-  async unbind(id: string, backend?: string): Promise<boolean> {
+  async unbind(id: string, backend?: string, principal?: string): Promise<boolean> {
     const key = this.#keys.session(id);
     const announce = JSON.stringify({ type: 'unbound', id, origin: this.#instanceId } satisfies StoreEvent);
     if (backend !== undefined) {
       const [removed] = await Promise.all([
         this.#cmd.del(key),
         this.#cmd.zrem(this.#keys.backendIndex(backend), id),
+        principal !== undefined ? this.#cmd.zrem(this.#keys.principalIndex(principal), id) : 0,
         this.#cmd.publish(this.#keys.channel, announce),
       ]);
       return removed > 0;
@@ -166,7 +172,11 @@ export class RedisSessionStore implements SessionStore {
     const text = await this.#cmd.getdel(key);
     if (text === null) return false;
     const rec = decodeRecord(text);
-    await Promise.all([rec ? this.#cmd.zrem(this.#keys.backendIndex(rec.backend), id) : 0, this.#cmd.publish(this.#keys.channel, announce)]);
+    await Promise.all([
+      rec ? this.#cmd.zrem(this.#keys.backendIndex(rec.backend), id) : 0,
+      rec?.principal !== undefined ? this.#cmd.zrem(this.#keys.principalIndex(rec.principal), id) : 0,
+      this.#cmd.publish(this.#keys.channel, announce),
+    ]);
     return true;
   }
 
@@ -179,7 +189,13 @@ export class RedisSessionStore implements SessionStore {
       const popped = await this.#cmd.zpopmin(index, POP_BATCH);
       if (popped.length === 0) break;
       const ids = popped.filter((_, i) => i % 2 === 0);
-      await Promise.all(ids.map((id) => this.#cmd.del(this.#keys.session(id))));
+      // GETDEL, not DEL: the record names the principal whose index must forget the session too.
+      await Promise.all(
+        ids.map(async (id) => {
+          const rec = decodeRecord((await this.#cmd.getdel(this.#keys.session(id))) ?? '');
+          if (rec?.principal !== undefined) await this.#cmd.zrem(this.#keys.principalIndex(rec.principal), id);
+        }),
+      );
       removed.push(...ids);
       if (ids.length < POP_BATCH) break;
     }
@@ -197,6 +213,17 @@ export class RedisSessionStore implements SessionStore {
       }),
     );
     return new Map(backends.map((b, i) => [b, counts[i] ?? 0]));
+  }
+
+  async countByPrincipal(principal: string): Promise<number> {
+    const index = this.#keys.principalIndex(principal);
+    const [, count] = await Promise.all([this.#cmd.zremrangebyscore(index, '-inf', Date.now()), this.#cmd.zcard(index)]);
+    return count;
+  }
+
+  async takeToken(key: string, ratePerSecond: number, burst: number): Promise<TakeResult> {
+    const [allowed, wait] = (await this.#cmd.eval(TAKE_SCRIPT, 1, this.#keys.bucket(key), ratePerSecond, burst, 1)) as [number, number];
+    return { allowed: allowed === 1, retryAfterMs: wait };
   }
 
   async publish(event: StoreEvent): Promise<void> {

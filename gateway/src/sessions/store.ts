@@ -21,6 +21,8 @@ export type StoreEvent =
   | { type: 'unbound'; id: string; origin: string }
   | { type: 'backend-gone'; backend: string; origin: string };
 
+import type { TakeResult } from './token-bucket.ts';
+
 export type BindResult = { bound: true } | { bound: false; existing: SessionRecord };
 
 export interface SessionStore {
@@ -33,16 +35,20 @@ export interface SessionStore {
   /** Atomically binds `id` unless it is already bound; the existing binding is returned then. */
   bind(id: string, record: SessionRecord): Promise<BindResult>;
   /** Renews the TTL of bindings that were used (from a local cache) without a round trip each. */
-  touch(entries: ReadonlyArray<{ id: string; backend: string }>): Promise<void>;
+  touch(entries: ReadonlyArray<{ id: string; backend: string; principal?: string | undefined }>): Promise<void>;
   /**
    * Removes a binding and announces it to the other replicas; `backend`, when known, saves a read.
    * Resolves true when something was removed.
    */
-  unbind(id: string, backend?: string): Promise<boolean>;
+  unbind(id: string, backend?: string, principal?: string): Promise<boolean>;
   /** Removes every binding of a backend that is gone; returns the ids removed. */
   unbindBackend(backend: string): Promise<string[]>;
   /** Live sessions per backend, for least-sessions placement. */
   countByBackend(backends: readonly string[]): Promise<Map<string, number>>;
+  /** Live sessions created by a principal (the sessions-per-principal limit). */
+  countByPrincipal(principal: string): Promise<number>;
+  /** Takes one token from the bucket `key` (refilled at `ratePerSecond`, holding `burst`), shared by replicas. */
+  takeToken(key: string, ratePerSecond: number, burst: number): Promise<TakeResult>;
   /** Announces an invalidation to the other replicas (a no-op when not shared). */
   publish(event: StoreEvent): Promise<void>;
   /** Registers the receiver of other replicas' invalidations. */

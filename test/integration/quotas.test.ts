@@ -1,0 +1,125 @@
+// Per-principal quotas across two gateway replicas sharing Redis (auth by API key: principal = key id):
+// request rate (a token bucket in the store, local while the store is down), sessions per principal, and
+// listening streams per session and per principal. Each refusal is 429 + Retry-After and counted.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { metricSum, parsePrometheus } from '../support/prom.ts';
+import { post, rawSession, rpc } from '../support/raw-mcp.ts';
+import { startTopology, type Topology } from '../support/topology.ts';
+
+const keys = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex') };
+const digest = (k: string) => createHash('sha256').update(k).digest('hex');
+const auth = (k: string) => ({ authorization: `Bearer ${k}` });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function topology(args: string[]): Promise<Topology> {
+  return startTopology({
+    store: 'redis',
+    backends: ['a'],
+    gatewayArgs: ['--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp', ...args],
+    gatewayEnv: { AUTH_API_KEYS: `alice sha256:${digest(keys.alice)};bob sha256:${digest(keys.bob)}` },
+  });
+}
+
+async function limitCount(topo: Topology, limit: string): Promise<number> {
+  let n = 0;
+  for (const g of topo.gateways) n += metricSum(parsePrometheus(await g.metricsText()), 'mcp_gateway_limit_rejections_total', { limit });
+  return n;
+}
+
+describe('request rate per principal, shared by the replicas', () => {
+  let topo: Topology;
+  before(async () => {
+    topo = await topology(['--rate-limit', '2', '--rate-limit-burst', '4']);
+  });
+  after(async () => topo?.stop());
+
+  test('a burst over the limit gets 429 + Retry-After through either replica; another principal is unaffected', async () => {
+    const sid = await rawSession(topo.entries()[0]!, auth(keys.alice)); // 2 requests of alice's 4
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const entry = topo.entries()[i % 2]!;
+      const res = await post(entry, rpc('tools/list', {}, i), { ...auth(keys.alice), 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After says when to come back');
+        assert.equal(((await res.json()) as { id: number }).id, i, 'the error echoes the request id');
+      } else await res.text();
+    }
+    assert.equal(statuses.filter((s) => s === 200).length, 2, `the shared bucket held 2 more: ${statuses.join(' ')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 4);
+    // Bob has a bucket of his own.
+    assert.equal((await post(topo.entries()[1]!, rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'b', version: '1' } }), auth(keys.bob))).status, 200);
+    // Tokens come back at the configured rate.
+    await sleep(1200);
+    const again = await post(topo.entries()[1]!, rpc('tools/list'), { ...auth(keys.alice), 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+    assert.equal(again.status, 200);
+    assert.ok((await limitCount(topo, 'rate')) >= 4);
+  });
+
+  test('with Redis down the limit still holds, per replica', async () => {
+    const sid = await rawSession(topo.entries()[0]!, auth(keys.bob));
+    await topo.redis!.stop();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await post(topo.entries()[0]!, rpc('tools/list', {}, i), { ...auth(keys.bob), 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+        statuses.push(res.status);
+        await res.text();
+      }
+      assert.ok(statuses.includes(429), `a local bucket limits while the store is away: ${statuses.join(' ')}`);
+      assert.ok(statuses.includes(200), 'and requests within it still pass');
+    } finally {
+      await topo.redis!.start();
+    }
+  });
+});
+
+describe('sessions and streams per principal', () => {
+  let topo: Topology;
+  before(async () => {
+    topo = await topology(['--max-sessions-per-principal', '3', '--max-streams-per-session', '1', '--max-streams-per-principal', '2']);
+  });
+  after(async () => topo?.stop());
+
+  test('sessions: the 4th is refused with 429 on either replica until one ends', async () => {
+    const sids: string[] = [];
+    for (let i = 0; i < 3; i++) sids.push(await rawSession(topo.entries()[i % 2]!, auth(keys.alice)));
+    const fourth = await post(topo.entries()[1]!, rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'a', version: '1' } }, 9), auth(keys.alice));
+    assert.equal(fourth.status, 429);
+    assert.ok(Number(fourth.headers.get('retry-after')) >= 1);
+    assert.ok(await rawSession(topo.entries()[0]!, auth(keys.bob)), 'another principal is unaffected');
+    const del = await fetch(topo.entries()[0]!, { method: 'DELETE', headers: { ...auth(keys.alice), 'mcp-session-id': sids[0]!, 'mcp-protocol-version': '2025-11-25' } });
+    assert.equal(del.status, 200);
+    assert.ok(await rawSession(topo.entries()[1]!, auth(keys.alice)), 'after a DELETE there is room again');
+    assert.equal(await limitCount(topo, 'sessions_per_principal'), 1);
+  });
+
+  test('streams: one per session, two per principal; closing one frees its slot', async () => {
+    const sids = [await rawSession(topo.entries()[0]!, auth(keys.bob)), await rawSession(topo.entries()[0]!, auth(keys.bob))];
+    const bobSid3 = await rawSession(topo.entries()[0]!, auth(keys.bob)).catch(() => undefined);
+    const open = (sid: string) => {
+      const ac = new AbortController();
+      const res = fetch(topo.entries()[0]!, { headers: { ...auth(keys.bob), accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, signal: ac.signal });
+      return { res, ac };
+    };
+    const first = open(sids[0]!);
+    assert.equal((await first.res).status, 200);
+    const sameSession = await (await open(sids[0]!).res);
+    assert.equal(sameSession.status, 429, 'a second stream on one session');
+    const second = open(sids[1]!);
+    assert.equal((await second.res).status, 200);
+    if (bobSid3) {
+      const third = await open(bobSid3).res;
+      assert.equal(third.status, 429, 'a third stream for the principal');
+    }
+    first.ac.abort();
+    await sleep(300);
+    const again = open(sids[0]!);
+    assert.equal((await again.res).status, 200, 'the closed stream gave its slot back');
+    again.ac.abort();
+    second.ac.abort();
+    assert.ok((await limitCount(topo, 'streams_per_session')) >= 1);
+  });
+});
