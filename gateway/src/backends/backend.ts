@@ -28,6 +28,8 @@ export class Backend {
   draining: boolean;
   /** From health checks: passive (proxy errors) and active (probes). */
   healthy = true;
+  /** When this replica last marked it down (epoch ms); 0 while healthy. */
+  downSince = 0;
   /** Consecutive failures seen by the proxy mid-response (resets), for the passive check. */
   consecutiveResets = 0;
   readonly pool: Pool;

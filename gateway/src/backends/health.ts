@@ -86,8 +86,10 @@ export class HealthChecker {
     }
   }
 
+  /** Passive check: a request went through, so the backend is up (whatever the last probe said). */
   succeeded(backend: Backend): void {
     backend.consecutiveResets = 0;
+    if (!backend.healthy) this.#registry.markUp(backend);
   }
 
   stop(): void {

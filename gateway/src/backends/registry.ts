@@ -69,6 +69,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
   markDown(backend: Backend, cause: string): void {
     if (!backend.healthy || this.#backends.get(backend.id) !== backend) return;
     backend.healthy = false;
+    backend.downSince = Date.now();
     this.#log.warn({ backend: backend.id, cause }, 'backend marked down');
     this.emit('lost', backend, 'down');
     this.emit('changed');
@@ -78,6 +79,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
     backend.consecutiveResets = 0;
     if (backend.healthy || this.#backends.get(backend.id) !== backend) return;
     backend.healthy = true;
+    backend.downSince = 0;
     this.#log.info({ backend: backend.id }, 'backend up');
     this.emit('up', backend);
     this.emit('changed');

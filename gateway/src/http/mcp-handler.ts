@@ -147,8 +147,11 @@ async function routeSession(
   }
   const backend = d.registry.get(record.backend);
   ex.backend = record.backend;
-  if (!backend || !backend.servesExisting) {
-    // Its backend is gone: the session went with it. 404 tells the client to initialize again.
+  // Its backend is gone, or went down with the session on it: the session went with it, and 404 tells the
+  // client to initialize again. A session bound after this replica's down verdict was bound by a replica
+  // that saw the backend up (it restarted): it is tried, and a success marks the backend up here too.
+  const lostWithBackend = backend !== undefined && !backend.servesExisting && record.createdAt < backend.downSince;
+  if (!backend || lostWithBackend) {
     await d.directory.unbind(sid, record.backend, record.principal);
     throw new GatewayError('SESSION_NOT_FOUND');
   }

@@ -99,13 +99,13 @@ export class SessionDirectory {
     }
   }
 
-  /** Forgets every session of a backend that is gone; returns how many bindings this call removed. */
-  async unbindBackend(backend: string): Promise<number> {
+  /** Forgets the sessions of a backend that is gone (bound before `boundBefore`); returns how many this call removed. */
+  async unbindBackend(backend: string, boundBefore = Date.now()): Promise<number> {
     const cached = this.#cache?.deleteBackend(backend) ?? 0;
     for (const [id, rec] of this.#pendingBinds) if (rec.backend === backend) this.#pendingBinds.delete(id);
     for (const [id, r] of this.#touched) if (r.backend === backend) this.#touched.delete(id);
     try {
-      const ids = await this.#guard.run('unbind_backend', () => this.#store.unbindBackend(backend));
+      const ids = await this.#guard.run('unbind_backend', () => this.#store.unbindBackend(backend, boundBefore));
       if (this.#store.shared) {
         await this.#guard.run('publish', () => this.#store.publish({ type: 'backend-gone', backend, origin: this.#instanceId }));
       }

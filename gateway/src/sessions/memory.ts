@@ -78,10 +78,9 @@ export class MemorySessionStore implements SessionStore {
     return this.#remove(id);
   }
 
-  async unbindBackend(backend: string): Promise<string[]> {
-    const ids = [...(this.#byBackend.get(backend) ?? [])];
+  async unbindBackend(backend: string, boundBefore: number): Promise<string[]> {
+    const ids = [...(this.#byBackend.get(backend) ?? [])].filter((id) => (this.#entries.get(id)?.record.createdAt ?? 0) < boundBefore);
     for (const id of ids) this.#remove(id);
-    this.#byBackend.delete(backend);
     return ids;
   }
 

@@ -53,7 +53,7 @@ export function decodeRecord(text: string): SessionRecord | undefined {
   }
 }
 
-const POP_BATCH = 500;
+const BATCH = 500;
 
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
@@ -180,24 +180,26 @@ export class RedisSessionStore implements SessionStore {
     return true;
   }
 
-  async unbindBackend(backend: string): Promise<string[]> {
+  async unbindBackend(backend: string, boundBefore: number): Promise<string[]> {
     const index = this.#keys.backendIndex(backend);
+    const all = await this.#cmd.zrange(index, '0', '-1');
     const removed: string[] = [];
-    // ZPOPMIN hands each id to exactly one caller, so replicas that notice the same backend going away at
-    // the same moment share the work instead of repeating it.
-    for (;;) {
-      const popped = await this.#cmd.zpopmin(index, POP_BATCH);
-      if (popped.length === 0) break;
-      const ids = popped.filter((_, i) => i % 2 === 0);
-      // GETDEL, not DEL: the record names the principal whose index must forget the session too.
+    for (let i = 0; i < all.length; i += BATCH) {
+      const ids = all.slice(i, i + BATCH);
+      const texts = await Promise.all(ids.map((id) => this.#cmd.get(this.#keys.session(id))));
       await Promise.all(
-        ids.map(async (id) => {
-          const rec = decodeRecord((await this.#cmd.getdel(this.#keys.session(id))) ?? '');
-          if (rec?.principal !== undefined) await this.#cmd.zrem(this.#keys.principalIndex(rec.principal), id);
+        ids.map(async (id, j) => {
+          const rec = texts[j] == null ? undefined : decodeRecord(texts[j] as string);
+          if (rec && rec.createdAt >= boundBefore) return; // bound after the outage: a live session
+          // DEL answers 1 to exactly one caller, so replicas that notice the same outage count each loss once.
+          const gone = await this.#cmd.del(this.#keys.session(id));
+          await Promise.all([
+            this.#cmd.zrem(index, id),
+            rec?.principal !== undefined ? this.#cmd.zrem(this.#keys.principalIndex(rec.principal), id) : 0,
+          ]);
+          if (gone > 0) removed.push(id);
         }),
       );
-      removed.push(...ids);
-      if (ids.length < POP_BATCH) break;
     }
     return removed;
   }

@@ -41,8 +41,12 @@ export interface SessionStore {
    * Resolves true when something was removed.
    */
   unbind(id: string, backend?: string, principal?: string): Promise<boolean>;
-  /** Removes every binding of a backend that is gone; returns the ids removed. */
-  unbindBackend(backend: string): Promise<string[]>;
+  /**
+   * Removes the bindings of a backend that went down or away, bound before `boundBefore` (epoch ms); returns
+   * the ids removed. Sessions bound later live on a backend that came back (a restart): another replica
+   * that noticed the outage late must not take them with it.
+   */
+  unbindBackend(backend: string, boundBefore: number): Promise<string[]>;
   /** Live sessions per backend, for least-sessions placement. */
   countByBackend(backends: readonly string[]): Promise<Map<string, number>>;
   /** Live sessions created by a principal (the sessions-per-principal limit). */
