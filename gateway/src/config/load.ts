@@ -118,5 +118,11 @@ function crossCheck(c: GatewayConfig): string[] {
   if (c.port !== 0 && c.port === c.adminPort && c.host === c.adminHost) {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');
   }
+  if (c.legacySse) {
+    const paths = [c.mcpPath, c.ssePath, c.messagesPath];
+    if (new Set(paths).size !== paths.length) {
+      problems.push(`--sse-path (SSE_PATH), --messages-path (MESSAGES_PATH): must differ from each other and from --mcp-path, got ${paths.join(', ')}`);
+    }
+  }
   return problems;
 }

@@ -26,6 +26,8 @@ export class Exchange {
   tool: string | undefined;
   isResponseOnly = false;
   sessionId: string | undefined;
+  /** The task a tasks/* request names, or the one a response created (Tasks extension). */
+  taskId: string | undefined;
   backend: string | undefined;
   route: string | undefined;
   errorCode: string | undefined;
@@ -59,6 +61,12 @@ export class Exchange {
     if (peek.method === 'tools/call') this.tool = peek.name;
   }
 
+  /** 2026-07-28: method and tool as the Mcp-Method / Mcp-Name headers name them (the body is not parsed). */
+  setHeaderFacts(method: string, name: string | undefined): void {
+    this.rpcMethod = method;
+    if (method === 'tools/call') this.tool = name;
+  }
+
   /** Response headers are about to go out: the request-duration metric stops here. */
   markHeaders(): void {
     this.#headersAt ??= performance.now();
@@ -90,6 +98,7 @@ export class Exchange {
     if (this.isResponseOnly) line.rpc = 'response'; // the client answering a server request (sampling, …)
     if (this.tool !== undefined) line.tool = this.tool.slice(0, 64);
     if (this.sessionId !== undefined) line.session = shortId(this.sessionId);
+    if (this.taskId !== undefined) line.task = shortId(this.taskId);
     if (this.backend !== undefined) line.backend = this.backend;
     if (this.route !== undefined) line.route = this.route;
     if (this.errorCode !== undefined) line.error = this.errorCode;
