@@ -32,7 +32,8 @@ const { values } = parseArgs({
 const replica = values.name ?? `replica-${values.port}`;
 const stateCodec = createRequestStateCodec<RoundState>({ key: process.env.MCP_STATE_KEY ?? randomBytes(32), ttlSeconds: 600 });
 const tasks = new TaskRegistry();
-const build = (era: 'legacy' | 'modern') => buildDemoServer({ replica, era, stateCodec, tasks });
+const activity = { sleeping: 0 };
+const build = (era: 'legacy' | 'modern') => buildDemoServer({ replica, era, stateCodec, tasks, activity });
 
 const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
 const legacySse = new Map<string, SSEServerTransport>();
@@ -100,7 +101,7 @@ async function serveLegacySse(req: IncomingMessage, res: ServerResponse, url: UR
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === '/healthz') return sendJson(res, 200, { replica, sessions: sessions.size, legacySse: legacySse.size });
+  if (url.pathname === '/healthz') return sendJson(res, 200, { replica, sessions: sessions.size, legacySse: legacySse.size, ...activity });
   if (url.pathname === values['sse-path'] || url.pathname === values['messages-path']) return serveLegacySse(req, res, url);
   if (url.pathname !== values.path) return sendJson(res, 404, { error: 'not found' });
 

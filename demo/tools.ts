@@ -23,6 +23,8 @@ export interface DemoServerInfo {
   /** Seals the `requestState` of multi-round-trip calls; share its key across replicas. */
   stateCodec: RequestStateCodec<RoundState>;
   tasks: TaskRegistry;
+  /** Work in progress in this process (the backend's /healthz shows it). */
+  activity: { sleeping: number };
 }
 
 /** What a first round tells the next one: which replica asked. */
@@ -125,7 +127,12 @@ export function buildDemoServer(info: DemoServerInfo): McpServer {
     'sleep',
     { description: 'Waits `ms` milliseconds, then answers.', inputSchema: z.object({ ms: z.number().int().min(0).max(600_000) }) },
     async ({ ms }, ctx) => {
-      await sleep(ms, ctx.mcpReq.signal);
+      info.activity.sleeping++;
+      try {
+        await sleep(ms, ctx.mcpReq.signal);
+      } finally {
+        info.activity.sleeping--;
+      }
       return structured({ replica, slept: ms });
     },
   );

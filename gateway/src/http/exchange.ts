@@ -82,6 +82,8 @@ export class Exchange {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    // The client left before the response was over (its upstream request was aborted by the same event).
+    if (!this.res.writableFinished && this.outcome === undefined && this.errorCode === undefined) this.outcome = 'client-closed';
     const method = methodLabel(this.httpMethod, this.rpcMethod, this.isResponseOnly);
     const status = this.res.headersSent ? this.res.statusCode : 0;
     const m = this.#deps.metrics;
