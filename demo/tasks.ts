@@ -190,7 +190,9 @@ export function registerTaskMethods(server: McpServer, registry: TaskRegistry): 
   });
   server.server.setRequestHandler('tasks/update', { params: UpdateParams, result: AnyResult }, async ({ taskId, inputResponses }, ctx) => {
     requireTasks(ctx as ServerContext);
-    if (!registry.update(taskId, inputResponses)) throw unknown(taskId);
+    // On a 2026-07-28 request the SDK lifts `inputResponses` out of the params into the request context.
+    const answers = (ctx as ServerContext).mcpReq.inputResponses ?? inputResponses;
+    if (!registry.update(taskId, answers)) throw unknown(taskId);
     return {};
   });
   server.server.setRequestHandler('tasks/cancel', { params: TaskIdParams, result: AnyResult }, async ({ taskId }, ctx) => {
