@@ -4,6 +4,7 @@
 // One exception, from the Tasks extension (SEP-2663): a task lives on the replica that created it, so the
 // gateway learns task ids from the answers that create them and pins tasks/* (Mcp-Name: <taskId>) there.
 import type { Backend } from '../backends/backend.ts';
+import { isValidSessionId } from '../mcp/headers.ts';
 import { TaskWatch, type CreatedTask } from '../mcp/task-watch.ts';
 import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
@@ -20,6 +21,8 @@ export async function routeStateless(ctx: RouteContext, watchForTask: boolean): 
 /** tasks/get, tasks/update, tasks/cancel: to the task's replica when the gateway knows it, else like the rest. */
 export async function routeTask(ctx: RouteContext, taskId: string): Promise<void> {
   const { d, request, ex, upstream } = ctx;
+  // Task ids become store keys: held to the rules of session ids (visible ASCII, bounded), else not pinned.
+  if (!isValidSessionId(taskId)) return routeStateless(ctx, false);
   ex.taskId = taskId;
   const record = await findTask(ctx, taskId);
   if (usableBinding(record, 'task', request)) {
@@ -58,6 +61,10 @@ function relayWatchingForTask(ctx: RouteContext, sent: Sent, watchForTask: boole
 }
 
 async function bindTask({ d, request, ex }: RouteContext, backend: Backend, task: CreatedTask): Promise<void> {
+  if (!isValidSessionId(task.taskId)) {
+    request.log.warn({ backend: backend.id }, 'task id not usable as a binding (visible ASCII, 256 characters at most): not pinned');
+    return;
+  }
   ex.taskId = task.taskId;
   try {
     const result = await d.directory.bind(task.taskId, newRecord(request, backend.id, 'task'));
