@@ -101,6 +101,7 @@ describe('every era at once, two gateway replicas over three backends', () => {
     const entries = topo.entries();
     const [legacy, modern] = await Promise.all([connectModernClient(entries, { era: 'legacy' }), connectModernClient(entries, { era: 'modern' })]);
     try {
+      assert.deepEqual([legacy.protocolVersion, modern.protocolVersion], ['2025-11-25', '2026-07-28']);
       const [l, m] = await Promise.all([
         Promise.all([legacy.call<Who>('whoami'), legacy.call<Asked>('ask_user', { question: 'old?' })]),
         Promise.all([modern.call<Who>('whoami'), modern.call<Asked>('ask_user', { question: 'new?' })]),

@@ -19,6 +19,8 @@ export interface WireRecord {
 }
 
 export interface EraClient {
+  /** The protocol version the connection negotiated. */
+  protocolVersion: string | undefined;
   wire: WireRecord[];
   answered: { sampling: number; elicitation: number };
   call<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
@@ -78,6 +80,7 @@ export async function connectModernClient(
   const era = client.getProtocolEra();
   if (era !== (opts.era ?? 'modern')) throw new Error(`connected on the ${era} era, not ${opts.era ?? 'modern'}`);
   return {
+    protocolVersion: client.getNegotiatedProtocolVersion(),
     wire,
     answered,
     call: async (name, args = {}) => structuredOf(name, await client.callTool({ name, arguments: args })),
@@ -109,6 +112,7 @@ export async function connectLegacySseClient(streamEntry: string, postEntries: s
   });
   await client.connect(transport);
   return {
+    protocolVersion: undefined, // the 1.x client does not say; the transport is 2024-11-05 either way
     wire,
     answered,
     call: async (name, args = {}) => structuredOf(name, (await client.callTool({ name, arguments: args })) as { isError?: boolean; structuredContent?: unknown }),
