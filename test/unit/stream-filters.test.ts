@@ -106,7 +106,7 @@ const taskResult = (id: string) => JSON.stringify({ jsonrpc: '2.0', id: 7, resul
 const plainResult = JSON.stringify({ jsonrpc: '2.0', id: 7, result: { resultType: 'complete', content: [{ type: 'text', text: '"resultType":"task"' }] } });
 
 test('a CreateTaskResult is recognised by its shape, nothing else is', () => {
-  assert.deepEqual(findCreatedTask(Buffer.from(taskResult('t-1'))), { taskId: 't-1', ttlMs: 60000 });
+  assert.deepEqual(findCreatedTask(Buffer.from(taskResult('t-1'))), { taskId: 't-1' });
   assert.equal(findCreatedTask(Buffer.from(plainResult)), undefined);
   assert.equal(findCreatedTask(Buffer.from('{"resultType":"task"')), undefined);
 });

@@ -9,8 +9,6 @@ import { eventEnd, parseEvent } from './sse-events.ts';
 
 export interface CreatedTask {
   taskId: string;
-  /** The task's lifetime as the server announced it (ttlMs), when it gave one. */
-  ttlMs: number | undefined;
 }
 
 const TASK_MARKER = Buffer.from('"resultType"');
@@ -27,9 +25,9 @@ export function findCreatedTask(text: Buffer): CreatedTask | undefined {
   }
   const result = (msg as { result?: unknown } | null)?.result as Record<string, unknown> | undefined;
   if (typeof result !== 'object' || result === null || result.resultType !== 'task') return undefined;
-  const { taskId, ttlMs } = result;
+  const { taskId } = result;
   if (typeof taskId !== 'string' || taskId.length === 0) return undefined;
-  return { taskId, ttlMs: typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : undefined };
+  return { taskId };
 }
 
 export class TaskWatch extends Transform {
