@@ -1,15 +1,21 @@
-// One replica of the demo MCP server (Streamable HTTP, sessions, official SDK), as a standalone process:
-//   node demo/backend.ts --port 3001 --name replica-a
-// It keeps its sessions in process memory, like most deployed MCP servers: exactly the kind of server that
-// needs a session-aware gateway in front of it to scale out. Prints one JSON line when listening.
-import { randomUUID } from 'node:crypto';
+// One replica of the demo MCP server (official SDK v2) as a standalone process, serving every transport era:
+//   node demo/backend.ts --port 3001 --name replica-a [--json]
+//  - 2026-07-28 requests (per-request `_meta` envelope): stateless, through the SDK's createMcpHandler;
+//  - 2025-era clients (initialize, Mcp-Session-Id): real sessions kept in this process, with an event store
+//    for resumable streams, exactly the kind of server that needs a session-aware gateway to scale out;
+//  - 2024-11-05 HTTP+SSE clients: GET /sse + POST /messages?sessionId= (the SDK's frozen legacy transport).
+// Prints one JSON line when listening. MCP_STATE_KEY (32+ bytes) seals multi-round-trip state; give every
+// replica the same key so that a retried request may land on any of them.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, createRequestStateCodec, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
+import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { MemoryEventStore } from './event-store.ts';
-import { buildDemoServer } from './tools.ts';
+import { TaskRegistry } from './tasks.ts';
+import { buildDemoServer, type RoundState } from './tools.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +23,8 @@ const { values } = parseArgs({
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     name: { type: 'string', default: process.env.REPLICA_NAME },
     path: { type: 'string', default: '/mcp' },
+    'sse-path': { type: 'string', default: '/sse' },
+    'messages-path': { type: 'string', default: '/messages' },
     // Answer requests with a single JSON body (headers only once the result is ready) instead of SSE.
     json: { type: 'boolean', default: false },
     // One JSON line per request received (method, path, header names: never values), for tests that must
@@ -25,16 +33,73 @@ const { values } = parseArgs({
   },
 });
 const replica = values.name ?? `replica-${values.port}`;
-const sessions = new Map<string, StreamableHTTPServerTransport>();
+const stateCodec = createRequestStateCodec<RoundState>({ key: process.env.MCP_STATE_KEY ?? randomBytes(32), ttlSeconds: 600 });
+const tasks = new TaskRegistry();
+const activity = { sleeping: 0 };
+const build = (era: 'legacy' | 'modern') => buildDemoServer({ replica, era, stateCodec, tasks, activity });
+
+const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
+const legacySse = new Map<string, SSEServerTransport>();
+const modern = createMcpHandler(() => build('modern'), { legacy: 'reject', responseMode: values.json ? 'json' : 'auto' });
+const modernNode = toNodeHandler(modern);
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
+const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', id: null, error: { code, message } });
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<{ ok: boolean; body: unknown }> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return { ok: true, body: undefined };
+  try {
+    return { ok: true, body: JSON.parse(text) };
+  } catch {
+    return { ok: false, body: undefined };
+  }
+}
+
+/** 2025 era: one transport per session, created by initialize. */
+async function serveSession(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const sid = req.headers['mcp-session-id'];
+  if (typeof sid === 'string') {
+    const transport = sessions.get(sid);
+    if (!transport) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
+    return transport.handleRequest(req, res, body);
+  }
+  if (req.method === 'POST' && isInitializeRequest(body)) {
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      eventStore: new MemoryEventStore(),
+      enableJsonResponse: values.json,
+      // 2025-11-25 polling: after the server closes a stream, the client waits this long before resuming.
+      retryInterval: 200,
+      onsessioninitialized: (id) => {
+        sessions.set(id, transport);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await build('legacy').connect(transport);
+    return transport.handleRequest(req, res, body);
+  }
+  return sendJson(res, 400, rpcError(-32000, 'Bad Request: Mcp-Session-Id header is required'));
+}
+
+/** 2024-11-05 HTTP+SSE: the stream is the session; messages are POSTed next to it. */
+async function serveLegacySse(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  if (req.method === 'GET' && url.pathname === values['sse-path']) {
+    const transport = new SSEServerTransport(values['messages-path'], res);
+    legacySse.set(transport.sessionId, transport);
+    transport.onclose = () => legacySse.delete(transport.sessionId);
+    await build('legacy').connect(transport);
+    return;
+  }
+  const transport = legacySse.get(url.searchParams.get('sessionId') ?? '');
+  if (req.method !== 'POST' || !transport) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
+  return transport.handlePostMessage(req, res);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -43,44 +108,20 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const line = { event: 'request', method: req.method, path: url.pathname, headers: Object.keys(req.headers).sort(), ua: req.headers['user-agent'] ?? null };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
-  if (url.pathname === '/healthz') return sendJson(res, 200, { replica, sessions: sessions.size });
+  if (url.pathname === '/healthz') return sendJson(res, 200, { replica, sessions: sessions.size, legacySse: legacySse.size, ...activity });
+  if (url.pathname === values['sse-path'] || url.pathname === values['messages-path']) return serveLegacySse(req, res, url);
   if (url.pathname !== values.path) return sendJson(res, 404, { error: 'not found' });
 
-  let body: unknown;
-  if (req.method === 'POST') {
-    try {
-      body = await readJson(req);
-    } catch {
-      return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
-    }
-  }
-  const sid = req.headers['mcp-session-id'];
-  if (typeof sid === 'string') {
-    const transport = sessions.get(sid);
-    if (!transport) return sendJson(res, 404, { jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } });
-    return transport.handleRequest(req, res, body);
-  }
-  if (req.method === 'POST' && isInitializeRequest(body)) {
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      eventStore: new MemoryEventStore(),
-      enableJsonResponse: values.json,
-      onsessioninitialized: (id) => {
-        sessions.set(id, transport);
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await buildDemoServer({ replica }).connect(transport);
-    return transport.handleRequest(req, res, body);
-  }
-  return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request: Mcp-Session-Id header is required' } });
+  const { ok, body } = req.method === 'POST' ? await readBody(req) : { ok: true, body: undefined };
+  if (!ok) return sendJson(res, 400, rpcError(-32700, 'Parse error'));
+  // The SDK's own era classification, so that this routing never disagrees with createMcpHandler.
+  if (await isLegacyRequest(await toWebRequest(req, body), body)) return serveSession(req, res, body);
+  return modernNode(req, res, body);
 }
 
 const server = createServer((req, res) => {
   handle(req, res).catch((err: unknown) => {
-    if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: String(err) } });
+    if (!res.headersSent) sendJson(res, 500, rpcError(-32603, String(err)));
     else res.destroy();
   });
 });
@@ -91,6 +132,8 @@ server.listen(Number(values.port), values.host, () => {
 
 const stop = () => {
   for (const t of sessions.values()) void t.close();
+  for (const t of legacySse.values()) void t.close();
+  void modern.close();
   server.close(() => process.exit(0));
   server.closeAllConnections();
 };

@@ -1,16 +1,15 @@
-// An in-memory EventStore for the demo backend, so that a client can resume a dropped SSE stream with
-// Last-Event-ID (Streamable HTTP "Resumability and Redelivery"). Event ids embed the stream id, so a replay
-// needs only the id. Bounded per stream: a demo must not grow without limit.
-import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+// An in-memory EventStore for the demo backend's 2025-era sessions, so that a client can resume a dropped SSE
+// stream with Last-Event-ID (Streamable HTTP 2025-11-25, "Resumability and Redelivery"). Event ids embed the
+// stream id, so a replay needs only the id. Bounded per stream: a demo must not grow without limit.
+import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 
 const MAX_EVENTS_PER_STREAM = 1000;
 
 export class MemoryEventStore implements EventStore {
-  readonly #streams = new Map<string, Array<{ id: string; message: JSONRPCMessage }>>();
+  readonly #streams = new Map<StreamId, Array<{ id: EventId; message: JSONRPCMessage }>>();
   #seq = 0;
 
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     const id = `${streamId}_${String(++this.#seq).padStart(10, '0')}`;
     let events = this.#streams.get(streamId);
     if (!events) this.#streams.set(streamId, (events = []));
@@ -19,15 +18,16 @@ export class MemoryEventStore implements EventStore {
     return id;
   }
 
-  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+  async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
     const cut = eventId.lastIndexOf('_');
     return cut > 0 ? eventId.slice(0, cut) : undefined;
   }
 
-  async replayEventsAfter(lastEventId: string, { send }: { send: (id: string, m: JSONRPCMessage) => Promise<void> }): Promise<string> {
+  async replayEventsAfter(lastEventId: EventId, { send }: { send: (id: EventId, m: JSONRPCMessage) => Promise<void> }): Promise<StreamId> {
     const streamId = (await this.getStreamIdForEventId(lastEventId)) ?? '';
     for (const e of this.#streams.get(streamId) ?? []) {
-      if (e.id > lastEventId) await send(e.id, e.message);
+      // The 2025-11-25 priming event carries no message; there is nothing to redeliver for it.
+      if (e.id > lastEventId && Object.keys(e.message).length > 0) await send(e.id, e.message);
     }
     return streamId;
   }

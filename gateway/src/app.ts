@@ -1,7 +1,7 @@
 // The MCP listener: a Fastify instance that never listens by itself (main.ts and tests decide that).
 // It serves the MCP endpoint and nothing else; every answer the gateway makes itself is JSON-RPC shaped.
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type HTTPMethods, type RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthGuard } from './auth/guard.ts';
 import type { GatewayConfig } from './config/options.ts';
@@ -94,16 +94,34 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
   // RFC 9728 metadata on the MCP port, without a token (only when auth is on).
   for (const r of deps.auth.routes()) app.route(r);
 
-  const handler = createMcpHandler(deps);
-  // OPTIONS goes to a backend too: CORS preflights are the backend's to answer.
-  app.route({ method: ['POST', 'GET', 'DELETE', 'OPTIONS'], url: config.mcpPath, onRequest: deps.auth.hook, handler });
-  app.route({
-    method: ['PUT', 'PATCH', 'HEAD'],
-    url: config.mcpPath,
-    handler: (_request, reply) => {
-      reply.hijack();
-      sendGatewayError(reply.raw, new GatewayError('METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'GET, POST, DELETE' } }));
-    },
+  // Every MCP route lives in this one encapsulated scope, so that one hook guards all of them alike (auth: it
+  // verifies the token and sets `request.principal`): the MCP endpoint and the legacy HTTP+SSE pair.
+  app.register(async (scope) => {
+    scope.addHook('onRequest', deps.auth.hook);
+    mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'));
+    if (config.legacySse) {
+      mcpRoute(scope, config.ssePath, ['GET'], createMcpHandler(deps, 'legacy-sse'));
+      mcpRoute(scope, config.messagesPath, ['POST'], createMcpHandler(deps, 'legacy-messages'));
+    }
   });
   return app;
+}
+
+const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'DELETE', 'OPTIONS', 'PUT', 'PATCH', 'HEAD'];
+
+/**
+ * One MCP route: `methods` go to `handler` (OPTIONS included where listed: CORS preflights are the backend's to
+ * answer); every other method gets 405 with Allow, JSON-RPC shaped.
+ */
+function mcpRoute(scope: FastifyInstance, url: string, methods: HTTPMethods[], handler: RouteHandlerMethod): void {
+  scope.route({ method: methods, url, handler });
+  const allow = methods.filter((m) => m !== 'OPTIONS').join(', ');
+  scope.route({
+    method: ALL_METHODS.filter((m) => !methods.includes(m)),
+    url,
+    handler: (_request, reply) => {
+      reply.hijack();
+      sendGatewayError(reply.raw, new GatewayError('METHOD_NOT_ALLOWED', undefined, { headers: { allow } }));
+    },
+  });
 }

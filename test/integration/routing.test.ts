@@ -56,9 +56,15 @@ for (const store of ['memory', 'redis'] as StoreKind[]) {
         for (const r of servedBy) perReplica.set([...r][0] as string, (perReplica.get([...r][0] as string) ?? 0) + 1);
         for (const [name, n] of perReplica) assert.ok(n <= Math.ceil(SESSIONS / 3) + 4, `replica ${name} got ${n} of ${SESSIONS} sessions`);
 
-        const samples = parsePrometheus(await topo.gateways[0]!.metricsText());
+        let samples = parsePrometheus(await topo.gateways[0]!.metricsText());
         const created = topo.gateways.length === 1 ? metricSum(samples, 'mcp_gateway_sessions_created_total') : undefined;
         if (created !== undefined) assert.equal(created, SESSIONS);
+        // The gauge follows the store's counts, refreshed once a second: sessions the other gateway replica bound
+        // show up within a refresh or two.
+        for (let i = 0; i < 50 && metricSum(samples, 'mcp_gateway_sessions_active') !== SESSIONS; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          samples = parsePrometheus(await topo.gateways[0]!.metricsText());
+        }
         assert.equal(metricSum(samples, 'mcp_gateway_sessions_active'), SESSIONS, 'the store counts every live session');
       } finally {
         await Promise.all(clients.map((c) => c.close()));

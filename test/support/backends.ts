@@ -1,4 +1,6 @@
-// Demo MCP backend replicas (official SDK, sessions in memory) as real processes on ephemeral ports.
+// Demo MCP backend replicas (official SDK, every era) as real processes on ephemeral ports. Replicas started
+// together share one MCP_STATE_KEY, as a real fleet must: a 2026-07-28 retry may land on any of them.
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { spawnService, type Service } from './process.ts';
 
@@ -13,9 +15,10 @@ export interface BackendProcess {
   kill(): Promise<void>;
 }
 
-export async function startBackend(name: string, script = 'demo/backend.ts', extraArgs: string[] = []): Promise<BackendProcess> {
+export async function startBackend(name: string, script = 'demo/backend.ts', extraArgs: string[] = [], stateKey = newStateKey()): Promise<BackendProcess> {
   const service = await spawnService(process.execPath, [script, '--port', '0', '--name', name, ...extraArgs], {
     cwd: REPO,
+    env: { MCP_STATE_KEY: stateKey },
     ready: (l) => l.event === 'listening',
   });
   const ready = await service.waitFor((l) => l.event === 'listening');
@@ -29,6 +32,11 @@ export async function startBackend(name: string, script = 'demo/backend.ts', ext
   };
 }
 
+export function newStateKey(): string {
+  return randomBytes(32).toString('hex');
+}
+
 export async function startBackends(names: string[], extraArgs: string[] = []): Promise<BackendProcess[]> {
-  return Promise.all(names.map((n) => startBackend(n, 'demo/backend.ts', extraArgs)));
+  const key = newStateKey();
+  return Promise.all(names.map((n) => startBackend(n, 'demo/backend.ts', extraArgs, key)));
 }

@@ -15,7 +15,8 @@ export async function post(url: string, body: string, headers: Record<string, st
 export async function rawSession(url: string, headers: Record<string, string> = {}): Promise<string> {
   const init = await post(
     url,
-    rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } }),
+    // A client that can answer the server's questions, as the SDK clients in these tests can.
+    rpc('initialize', { protocolVersion: '2025-11-25', capabilities: { sampling: {}, elicitation: { form: {} } }, clientInfo: { name: 'raw', version: '1' } }),
     headers,
   );
   if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${await init.text()}`);
@@ -95,4 +96,31 @@ export async function rawCallAnswering(
       }
     }
   }
+}
+
+/** 2026-07-28: every request carries its version, client info and capabilities in `_meta`. */
+export const MODERN = '2026-07-28';
+export function modernMeta(capabilities: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    'io.modelcontextprotocol/protocolVersion': MODERN,
+    'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
+  };
+}
+export const TASKS_CAPABILITY = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
+
+/**
+ * A 2026-07-28 request as a conforming client sends it: MCP-Protocol-Version, Mcp-Method and (for named
+ * methods) Mcp-Name mirror the body (Streamable HTTP, "Request Metadata"). `name` overrides the Mcp-Name value.
+ */
+export async function modernPost(
+  url: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  opts: { id?: number | string; name?: string; headers?: Record<string, string>; capabilities?: Record<string, unknown> } = {},
+): Promise<Response> {
+  const name = opts.name ?? (params.name ?? params.uri ?? params.taskId) as string | undefined;
+  const headers: Record<string, string> = { 'mcp-protocol-version': MODERN, 'mcp-method': method, ...(name !== undefined ? { 'mcp-name': name } : {}), ...opts.headers };
+  const body = JSON.stringify({ jsonrpc: '2.0', id: opts.id ?? 1, method, params: { ...params, _meta: modernMeta(opts.capabilities) } });
+  return post(url, body, headers);
 }

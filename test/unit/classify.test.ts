@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { classify, isStatelessVersion } from '../../gateway/src/mcp/classify.ts';
+import { classify, isStatelessVersion, TASK_CREATING_METHODS, TASK_METHODS, type ClassifyInput, type Endpoint } from '../../gateway/src/mcp/classify.ts';
 import type { JsonRpcPeek } from '../../gateway/src/mcp/jsonrpc.ts';
 
 const peek = (over: Partial<JsonRpcPeek>): JsonRpcPeek => ({
@@ -15,18 +15,58 @@ const peek = (over: Partial<JsonRpcPeek>): JsonRpcPeek => ({
   ...over,
 });
 
+/** A classify input whose body summary counts how often it was asked for. */
+function input(over: Partial<Omit<ClassifyInput, 'peek'>> & { body?: JsonRpcPeek }) {
+  const calls = { peeks: 0 };
+  const { body, ...rest } = over;
+  const value: ClassifyInput = {
+    httpMethod: 'POST',
+    endpoint: 'mcp',
+    sessionId: undefined,
+    legacySessionId: undefined,
+    protocolVersion: undefined,
+    mcpMethod: undefined,
+    mcpName: undefined,
+    ...rest,
+    peek: () => {
+      calls.peeks++;
+      return body;
+    },
+  };
+  return { value, calls };
+}
+const run = (over: Parameters<typeof input>[0]) => classify(input(over).value);
+
 test('sessions, initialize and the rest', () => {
-  assert.deepEqual(classify({ httpMethod: 'POST', sessionId: 's1', protocolVersion: '2025-11-25', peek: peek({}) }), { path: 'session', sessionId: 's1' });
-  assert.deepEqual(classify({ httpMethod: 'GET', sessionId: 's1', protocolVersion: undefined, peek: undefined }), { path: 'session', sessionId: 's1' });
-  assert.deepEqual(classify({ httpMethod: 'DELETE', sessionId: 's1', protocolVersion: undefined, peek: undefined }), { path: 'session', sessionId: 's1' });
-  assert.deepEqual(classify({ httpMethod: 'POST', sessionId: undefined, protocolVersion: undefined, peek: peek({ isInitialize: true, method: 'initialize' }) }), { path: 'initialize' });
-  assert.deepEqual(classify({ httpMethod: 'POST', sessionId: undefined, protocolVersion: undefined, peek: peek({}) }), { path: 'stateless' });
-  assert.deepEqual(classify({ httpMethod: 'GET', sessionId: undefined, protocolVersion: undefined, peek: undefined }), { path: 'stateless' });
+  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2025-11-25', body: peek({}) }), { path: 'session', sessionId: 's1' });
+  assert.deepEqual(run({ httpMethod: 'GET', sessionId: 's1' }), { path: 'session', sessionId: 's1' });
+  assert.deepEqual(run({ httpMethod: 'DELETE', sessionId: 's1' }), { path: 'session', sessionId: 's1' });
+  assert.deepEqual(run({ body: peek({ isInitialize: true, method: 'initialize' }) }), { path: 'initialize' });
+  assert.deepEqual(run({ body: peek({}) }), { path: 'stateless', watchForTask: false });
+  assert.deepEqual(run({ httpMethod: 'GET' }), { path: 'stateless', watchForTask: false });
 });
 
 test('2026-07-28 requests are stateless even with a session id (the spec says ignore it)', () => {
-  assert.deepEqual(classify({ httpMethod: 'POST', sessionId: 's1', protocolVersion: '2026-07-28', peek: peek({}) }), { path: 'stateless' });
-  assert.deepEqual(classify({ httpMethod: 'POST', sessionId: undefined, protocolVersion: undefined, peek: peek({ protocolVersion: '2026-07-28' }) }), { path: 'stateless' });
+  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', mcpMethod: 'tools/list', body: peek({}) }), { path: 'stateless', watchForTask: false });
+  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', body: peek({}) }), { path: 'stateless', watchForTask: false });
+  assert.deepEqual(run({ body: peek({ protocolVersion: '2026-07-28' }) }), { path: 'stateless', watchForTask: false });
+});
+
+test('tasks: a tools/call answer is watched, tasks/* with Mcp-Name are pinned by it', () => {
+  const modern = { protocolVersion: '2026-07-28' };
+  assert.deepEqual(run({ ...modern, mcpMethod: 'tools/call', mcpName: 'slow' }), { path: 'stateless', watchForTask: true });
+  assert.deepEqual(run({ ...modern, mcpMethod: 'tasks/get', mcpName: 't-1' }), { path: 'task', taskId: 't-1' });
+  assert.deepEqual(run({ ...modern, mcpMethod: 'tasks/get' }), { path: 'stateless', watchForTask: false }, 'no name: no pin');
+  // Headers of an older revision are not validated against the body by servers: never routed by.
+  assert.deepEqual(run({ protocolVersion: '2025-11-25', mcpMethod: 'tasks/get', mcpName: 't-1', body: peek({ method: 'tasks/get' }) }), {
+    path: 'stateless',
+    watchForTask: false,
+  });
+});
+
+test('legacy HTTP+SSE endpoints', () => {
+  assert.deepEqual(run({ endpoint: 'legacy-sse', httpMethod: 'GET' }), { path: 'legacy-sse-open' });
+  assert.deepEqual(run({ endpoint: 'legacy-messages', legacySessionId: 'abc', body: peek({}) }), { path: 'legacy-sse-message', sessionId: 'abc' });
 });
 
 test('protocol version ordering', () => {
@@ -37,16 +77,73 @@ test('protocol version ordering', () => {
   assert.equal(isStatelessVersion(undefined), false);
 });
 
-test('property: a session id routes by session exactly when the era has sessions', () => {
-  const version = fc.option(fc.constantFrom('2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25', '2026-07-28', '2027-03-01', 'x'), { nil: undefined });
+const versions = fc.option(fc.constantFrom('2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25', '2026-07-28', '2027-03-01', 'x'), { nil: undefined });
+const methods = fc.option(fc.constantFrom('initialize', 'tools/call', 'tools/list', 'tasks/get', 'tasks/update', 'tasks/cancel', 'subscriptions/listen', 'x/y'), {
+  nil: undefined,
+});
+const anyInput = fc.record({
+  httpMethod: fc.constantFrom('GET', 'POST', 'DELETE'),
+  endpoint: fc.constantFrom<Endpoint>('mcp', 'mcp', 'mcp', 'legacy-sse', 'legacy-messages'),
+  sessionId: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }),
+  legacySessionId: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }),
+  protocolVersion: versions,
+  mcpMethod: methods,
+  mcpName: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }),
+  bodyMethod: methods,
+  bodyVersion: versions,
+});
+type Generated = typeof anyInput extends fc.Arbitrary<infer T> ? T : never;
+
+function build(g: Generated) {
+  const { bodyMethod, bodyVersion, ...rest } = g;
+  const body = g.httpMethod === 'POST' ? peek({ method: bodyMethod, isInitialize: bodyMethod === 'initialize', protocolVersion: bodyVersion }) : undefined;
+  return input({ ...rest, body });
+}
+
+test('property: headers first; the body is read only when they cannot decide', () => {
   fc.assert(
-    fc.property(fc.constantFrom('GET', 'POST', 'DELETE'), fc.option(fc.string({ minLength: 1 }), { nil: undefined }), version, fc.boolean(), (m, sid, v, init) => {
-      const p = m === 'POST' ? peek({ isInitialize: init, method: init ? 'initialize' : 'tools/list' }) : undefined;
-      const c = classify({ httpMethod: m, sessionId: sid, protocolVersion: v, peek: p });
-      const modern = isStatelessVersion(v) && !(p?.isInitialize ?? false);
-      if (modern) assert.equal(c.path, 'stateless');
-      else if (sid !== undefined) assert.deepEqual(c, { path: 'session', sessionId: sid });
-      else assert.equal(c.path, m === 'POST' && init ? 'initialize' : 'stateless');
+    fc.property(anyInput, (g) => {
+      const { value, calls } = build(g);
+      classify(value);
+      const modernWithMethod = g.endpoint === 'mcp' && isStatelessVersion(g.protocolVersion) && g.mcpMethod !== undefined;
+      if (g.endpoint !== 'mcp' || modernWithMethod || g.httpMethod !== 'POST') assert.equal(calls.peeks, 0, 'no body parse');
+      if (g.endpoint === 'mcp' && g.sessionId !== undefined && !isStatelessVersion(g.protocolVersion)) assert.equal(calls.peeks, 0, 'a session routes by header');
+      assert.ok(calls.peeks <= 1);
+    }),
+  );
+});
+
+test('property: a session id routes by session exactly when the era has sessions', () => {
+  fc.assert(
+    fc.property(anyInput, (g) => {
+      if (g.endpoint !== 'mcp') return;
+      const c = classify(build(g).value);
+      const modern = isStatelessVersion(g.protocolVersion);
+      if (g.sessionId !== undefined && !modern) assert.deepEqual(c, { path: 'session', sessionId: g.sessionId });
+      else assert.notEqual(c.path, 'session');
+      if (c.path === 'initialize') {
+        assert.ok(g.httpMethod === 'POST' || g.mcpMethod === 'initialize');
+        assert.ok((modern && g.mcpMethod !== undefined ? g.mcpMethod : g.bodyMethod) === 'initialize');
+      }
+    }),
+  );
+});
+
+test('property: tasks are pinned only by a 2026-07-28 tasks/* request naming one, and only tools/call is watched', () => {
+  fc.assert(
+    fc.property(anyInput, (g) => {
+      const c = classify(build(g).value);
+      if (c.path === 'task') {
+        assert.ok(g.endpoint === 'mcp' && isStatelessVersion(g.protocolVersion));
+        assert.ok(g.mcpMethod !== undefined && TASK_METHODS.has(g.mcpMethod));
+        assert.equal(c.taskId, g.mcpName);
+      }
+      if (c.path === 'stateless' && c.watchForTask) {
+        const method = isStatelessVersion(g.protocolVersion) && g.mcpMethod !== undefined ? g.mcpMethod : g.bodyMethod;
+        assert.ok(method !== undefined && TASK_CREATING_METHODS.has(method));
+      }
+      if (g.endpoint === 'legacy-sse') assert.equal(c.path, 'legacy-sse-open');
+      if (g.endpoint === 'legacy-messages') assert.deepEqual(c, { path: 'legacy-sse-message', sessionId: g.legacySessionId });
     }),
   );
 });

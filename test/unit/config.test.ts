@@ -36,6 +36,17 @@ test('defaults match the documented contract', () => {
   assert.equal(c.sseKeepAliveMs, 15_000);
   assert.equal(c.discovery, 'static');
   assert.deepEqual(c.backends.map((u) => u.href), ['http://a:3000/mcp']);
+  assert.deepEqual([c.legacySse, c.ssePath, c.messagesPath], [true, '/sse', '/messages']);
+});
+
+test('the legacy HTTP+SSE paths: configurable, distinct from the MCP path, and off with --no-legacy-sse', () => {
+  const c = run([...B, '--sse-path', '/events/', '--messages-path', '/rpc'], {});
+  assert.deepEqual([c.ssePath, c.messagesPath], ['/events', '/rpc']);
+  assert.equal(run([...B, '--no-legacy-sse']).legacySse, false);
+  assert.equal(run(B, { LEGACY_SSE: 'false' }).legacySse, false);
+  const p = problems([...B, '--sse-path', '/mcp']);
+  assert.ok(p.some((m) => m.startsWith('--sse-path (SSE_PATH), --messages-path (MESSAGES_PATH): must differ')), p.join('\n'));
+  assert.equal(run([...B, '--no-legacy-sse', '--sse-path', '/mcp']).legacySse, false, 'unused paths may clash');
 });
 
 test('flags beat environment, which beats the config file', () => {

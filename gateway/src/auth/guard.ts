@@ -44,7 +44,8 @@ export function identityOf(request: FastifyRequest): Identity | undefined {
 }
 
 /** Throws INSUFFICIENT_SCOPE (403, echoing the request id) when the body's methods/tools need more scopes. */
-export function authorizeOperation(request: FastifyRequest, peek: JsonRpcPeek | undefined, body: Buffer | undefined): void {
+/** `peek` is called only when method or tool rules exist (the body is parsed for nothing else here). */
+export function authorizeOperation(request: FastifyRequest, peek: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
   const v = verified.get(request);
   if (v) v.guard.checkOperation(request, v.identity, peek, body);
 }
@@ -80,8 +81,9 @@ export class AuthGuard {
     }
   };
 
-  checkOperation(request: FastifyRequest, identity: Identity, peek: JsonRpcPeek | undefined, body: Buffer | undefined): void {
+  checkOperation(request: FastifyRequest, identity: Identity, peekBody: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
     if (!this.#p.policy.hasRules) return;
+    const peek = peekBody();
     const needed = this.#p.policy.scopesFor(operationsOf(peek, body));
     if (missingScopes(identity.scopes, needed).length === 0) return;
     this.#p.metrics.authFailures.inc({ reason: 'insufficient_scope' });

@@ -129,5 +129,11 @@ function crossCheck(c: GatewayConfig): string[] {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');
   }
   problems.push(...authProblems(c));
+  if (c.legacySse) {
+    const paths = [c.mcpPath, c.ssePath, c.messagesPath];
+    if (new Set(paths).size !== paths.length) {
+      problems.push(`--sse-path (SSE_PATH), --messages-path (MESSAGES_PATH): must differ from each other and from --mcp-path, got ${paths.join(', ')}`);
+    }
+  }
   return problems;
 }

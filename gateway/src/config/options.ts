@@ -33,6 +33,9 @@ export interface GatewayConfig extends AuthConfig {
   adminHost: string;
   adminPort: number;
   mcpPath: string;
+  legacySse: boolean;
+  ssePath: string;
+  messagesPath: string;
   backends: URL[];
   discovery: (typeof DISCOVERY_MODES)[number];
   redisUrl: string | undefined;
@@ -116,6 +119,24 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'adminHost', flag: 'admin-host', env: 'ADMIN_HOST', defaultText: '0.0.0.0', help: 'Address the admin listener (metrics, health) binds.', parse: (r) => r.trim() },
   { key: 'adminPort', flag: 'admin-port', env: 'ADMIN_PORT', defaultText: '9090', help: 'Port of the admin listener: /metrics, /healthz, /readyz, /backends.', parse: port },
   { key: 'mcpPath', flag: 'mcp-path', env: 'MCP_PATH', defaultText: '/mcp', help: 'Path of the MCP endpoint, on the gateway and on every backend.', parse: parsePath },
+  {
+    key: 'legacySse',
+    flag: 'legacy-sse',
+    env: 'LEGACY_SSE',
+    defaultText: 'true',
+    boolean: true,
+    help: 'Carry the 2024-11-05 HTTP+SSE transport (GET --sse-path, POST --messages-path); --no-legacy-sse turns it off.',
+    parse: parseBoolean,
+  },
+  { key: 'ssePath', flag: 'sse-path', env: 'SSE_PATH', defaultText: '/sse', help: 'HTTP+SSE (2024-11-05): path of the stream, on the gateway and on every backend.', parse: parsePath },
+  {
+    key: 'messagesPath',
+    flag: 'messages-path',
+    env: 'MESSAGES_PATH',
+    defaultText: '/messages',
+    help: 'HTTP+SSE (2024-11-05): path clients POST messages to (?sessionId=), on the gateway and on every backend.',
+    parse: parsePath,
+  },
   {
     key: 'backends',
     flag: 'backends',

@@ -31,6 +31,8 @@ export class Exchange {
   isResponseOnly = false;
   sessionId: string | undefined;
   protocolVersion: string | undefined;
+  /** The task a tasks/* request names, or the one a response created (Tasks extension). */
+  taskId: string | undefined;
   backend: string | undefined;
   route: string | undefined;
   errorCode: string | undefined;
@@ -67,6 +69,12 @@ export class Exchange {
     this.protocolVersion ??= peek.protocolVersion;
   }
 
+  /** 2026-07-28: method and tool as the Mcp-Method / Mcp-Name headers name them (the body is not parsed). */
+  setHeaderFacts(method: string, name: string | undefined): void {
+    this.rpcMethod = method;
+    if (method === 'tools/call') this.tool = name;
+  }
+
   /** Response headers are about to go out: the request-duration metric stops here. */
   markHeaders(): void {
     this.#headersAt ??= performance.now();
@@ -82,6 +90,8 @@ export class Exchange {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    // The client left before the response was over (its upstream request was aborted by the same event).
+    if (!this.res.writableFinished && this.outcome === undefined && this.errorCode === undefined) this.outcome = 'client-closed';
     const method = methodLabel(this.httpMethod, this.rpcMethod, this.isResponseOnly);
     const status = this.res.headersSent ? this.res.statusCode : 0;
     const m = this.#deps.metrics;
@@ -99,6 +109,7 @@ export class Exchange {
     if (this.isResponseOnly) line.rpc = 'response'; // the client answering a server request (sampling, …)
     if (this.tool !== undefined) line.tool = this.tool.slice(0, 64);
     if (this.sessionId !== undefined) line.session = shortId(this.sessionId);
+    if (this.taskId !== undefined) line.task = shortId(this.taskId);
     if (this.backend !== undefined) line.backend = this.backend;
     if (this.route !== undefined) line.route = this.route;
     if (this.errorCode !== undefined) line.error = this.errorCode;

@@ -8,7 +8,7 @@ import type { Backend } from '../backends/backend.ts';
 import type { HealthChecker } from '../backends/health.ts';
 import type { GatewayConfig } from '../config/options.ts';
 import { GatewayError } from '../errors.ts';
-import type { Lifecycle } from '../lifecycle.ts';
+import type { Lifecycle, StreamKind } from '../lifecycle.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { TOOLS_LIST_READ_LIMIT, type ToolNames } from '../metrics/tool-names.ts';
 import type { UpstreamSpan } from '../tracing/tracing.ts';
@@ -66,9 +66,13 @@ export class Forwarder {
     return this.#send(backend, req);
   }
 
-  /** Streams the upstream response to the client; records failures mid-stream. */
-  async relay(ex: Exchange, sent: Sent, extra?: Partial<RelayOptions>): Promise<void> {
+  /**
+   * Streams the upstream response to the client; records failures mid-stream. `streamKind` says how a
+   * graceful shutdown treats an SSE answer (default: GET streams and subscriptions/listen are 'listen').
+   */
+  async relay(ex: Exchange, sent: Sent, extra: Partial<RelayOptions> & { streamKind?: StreamKind } = {}): Promise<void> {
     const { metrics, lifecycle, config } = this.#d;
+    const { streamKind, ...relayExtra } = extra;
     ex.markHeaders();
     let leaveStream: (() => void) | undefined;
     const learn = ex.rpcMethod === 'tools/list' && sent.upstream.statusCode === 200 ? new BodyCollector(TOOLS_LIST_READ_LIMIT) : undefined;
@@ -80,13 +84,13 @@ export class Forwarder {
         metrics.streamsOpen.inc();
         // On shutdown the stream is ended cleanly; the client reconnects to another replica.
         const listen = ex.httpMethod === 'GET' || ex.rpcMethod === 'subscriptions/listen';
-        leaveStream = lifecycle.addStream(stop, listen ? 'listen' : 'response');
+        leaveStream = lifecycle.addStream(stop, streamKind ?? (listen ? 'listen' : 'response'));
       },
       onStreamClose: () => {
         metrics.streamsOpen.dec();
         leaveStream?.();
       },
-      ...extra,
+      ...relayExtra,
     });
     ex.outcome = outcome.result;
     if (outcome.result === 'upstream-failed' && !lifecycle.stopping) {

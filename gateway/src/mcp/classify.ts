@@ -1,26 +1,58 @@
-// The one classifier that decides the path of every request on the MCP endpoint (DESIGN.md, "Protocol eras").
-// It reads headers first and looks at the body peek only to tell `initialize` from the rest.
+// The one classifier that decides the path of every request the gateway serves (DESIGN.md, "Protocol eras").
+// It reads what the endpoint and the headers say first, and looks into the body (`peek`, computed on first
+// use) only when they cannot decide: to tell a 2025-era `initialize` from the rest.
+//
+//   endpoint          era signal                                         path
+//   --------          ----------                                         ----
+//   legacy SSE path   GET (2024-11-05 HTTP+SSE)                          legacy-sse-open
+//   legacy messages   POST ?sessionId=                                   legacy-sse-message
+//   MCP endpoint      MCP-Protocol-Version >= 2026-07-28 + Mcp-Method    stateless (tasks/* + Mcp-Name: task); no body parse
+//                     MCP-Protocol-Version >= 2026-07-28, no Mcp-Method  body decides initialize, else stateless
+//                     Mcp-Session-Id (older or no version header)        session
+//                     no session id: POST initialize                     initialize
+//                     anything else                                      stateless (the backend answers)
 import type { JsonRpcPeek } from './jsonrpc.ts';
 
 /** First revision without protocol-level sessions. */
 export const STATELESS_REVISION = '2026-07-28';
 
+/** Methods whose answer may be a task handle (SEP-2663 "Supported Methods"). */
+export const TASK_CREATING_METHODS: ReadonlySet<string> = new Set(['tools/call']);
+
+/** Methods addressed to an existing task, which carry its id in Mcp-Name (SEP-2663 "Routing Headers"). */
+export const TASK_METHODS: ReadonlySet<string> = new Set(['tasks/get', 'tasks/update', 'tasks/cancel']);
+
+export type Endpoint = 'mcp' | 'legacy-sse' | 'legacy-messages';
+
 export type RequestClass =
+  /** 2024-11-05: open the SSE stream that is the session, on a replica of our choice. */
+  | { path: 'legacy-sse-open' }
+  /** 2024-11-05: a message for the session a stream holds; the id is in the query. */
+  | { path: 'legacy-sse-message'; sessionId: string | undefined }
   /** 2025-era request on a session: sticky to the session's backend. */
   | { path: 'session'; sessionId: string }
   /** 2025-era initialize: choose a backend, then bind the session id it answers with. */
   | { path: 'initialize' }
-  /** No affinity: 2026-07-28 requests, and anything else without a session (the backend answers). */
-  | { path: 'stateless' };
+  /** 2026-07-28 request to an existing task: pinned to the replica holding it, when the gateway knows it. */
+  | { path: 'task'; taskId: string }
+  /** No affinity; `watchForTask`: the answer may create a task the gateway must learn. */
+  | { path: 'stateless'; watchForTask: boolean };
 
 export interface ClassifyInput {
   httpMethod: string;
-  /** A validated Mcp-Session-Id, when present. */
+  endpoint: Endpoint;
+  /** A validated Mcp-Session-Id header, when present. */
   sessionId: string | undefined;
+  /** `sessionId` in the query of a legacy messages POST. */
+  legacySessionId: string | undefined;
   /** MCP-Protocol-Version header. */
   protocolVersion: string | undefined;
-  /** POST body summary; undefined for GET/DELETE. */
-  peek: JsonRpcPeek | undefined;
+  /** Mcp-Method header. */
+  mcpMethod: string | undefined;
+  /** Mcp-Name header, decoded. */
+  mcpName: string | undefined;
+  /** Body summary of a POST (computed on first call; may throw a parse error); undefined otherwise. */
+  peek: () => JsonRpcPeek | undefined;
 }
 
 /** Protocol versions are dates (YYYY-MM-DD), so they order as strings. */
@@ -28,11 +60,38 @@ export function isStatelessVersion(version: string | undefined): boolean {
   return version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= STATELESS_REVISION;
 }
 
+/**
+ * True when the headers alone say what the request is: a 2026-07-28 request names its method in Mcp-Method.
+ * Headers are trusted only from a revision that requires servers to check them against the body (2026-07-28
+ * Streamable HTTP, "Server Validation": intermediaries SHOULD NOT act on unvalidated header values).
+ */
+export function headersSuffice(input: Pick<ClassifyInput, 'protocolVersion' | 'mcpMethod'>): boolean {
+  return isStatelessVersion(input.protocolVersion) && input.mcpMethod !== undefined;
+}
+
 export function classify(input: ClassifyInput): RequestClass {
-  const version = input.protocolVersion ?? input.peek?.protocolVersion;
-  // 2026-07-28 §Backward Compatibility: a session id on a modern request is ignored, never routed by.
-  if (isStatelessVersion(version) && !input.peek?.isInitialize) return { path: 'stateless' };
+  if (input.endpoint === 'legacy-sse') return { path: 'legacy-sse-open' };
+  if (input.endpoint === 'legacy-messages') return { path: 'legacy-sse-message', sessionId: input.legacySessionId };
+
+  if (headersSuffice(input)) {
+    const method = input.mcpMethod as string;
+    if (method === 'initialize') return { path: 'initialize' };
+    if (TASK_METHODS.has(method) && input.mcpName !== undefined) return { path: 'task', taskId: input.mcpName };
+    return { path: 'stateless', watchForTask: TASK_CREATING_METHODS.has(method) };
+  }
+  if (isStatelessVersion(input.protocolVersion)) {
+    // A modern request without its method header (non-conforming): the body tells initialize from the rest.
+    const p = input.httpMethod === 'POST' ? input.peek() : undefined;
+    if (p?.isInitialize) return { path: 'initialize' };
+    return { path: 'stateless', watchForTask: p?.method !== undefined && TASK_CREATING_METHODS.has(p.method) };
+  }
   if (input.sessionId !== undefined) return { path: 'session', sessionId: input.sessionId };
-  if (input.httpMethod === 'POST' && input.peek?.isInitialize) return { path: 'initialize' };
-  return { path: 'stateless' };
+  if (input.httpMethod === 'POST') {
+    const p = input.peek();
+    if (p?.isInitialize) return { path: 'initialize' };
+    // 2026-07-28 requires the version header, but a body that claims the revision is still sessionless.
+    const modernBody = isStatelessVersion(p?.protocolVersion);
+    return { path: 'stateless', watchForTask: modernBody && p?.method !== undefined && TASK_CREATING_METHODS.has(p.method) };
+  }
+  return { path: 'stateless', watchForTask: false };
 }

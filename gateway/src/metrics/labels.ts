@@ -21,6 +21,7 @@ export const KNOWN_METHODS = new Set([
   'tasks/get',
   'tasks/result',
   'tasks/list',
+  'tasks/update',
   'tasks/cancel',
   'sampling/createMessage',
   'elicitation/create',

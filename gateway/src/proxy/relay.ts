@@ -4,7 +4,8 @@
 // goes silent mid-body cannot hold a request forever. A client that goes away destroys the upstream body,
 // which aborts the backend request.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { SseKeepAlive } from '../mcp/sse-keepalive.ts';
 import { discardBody } from './discard.ts';
@@ -18,10 +19,15 @@ export interface RelayOptions {
   /** An SSE stream opened; `stop` ends it cleanly (graceful shutdown). */
   onStreamOpen?: (stop: () => void) => void;
   onStreamClose?: () => void;
-  /** Sees SSE bytes as they pass (legacy transport: learns the endpoint event). Must not modify them. */
+  /** Sees SSE bytes as they pass. Must not modify them. */
   sseTap?: SseKeepAlive['tap'];
   /** Sees the bytes of a non-streaming body as they pass. Must not modify them. */
   bodyTap?: (chunk: Buffer) => void;
+  /**
+   * A filter the body passes through before anything else (given whether the response is SSE): the legacy
+   * endpoint rewrite, the task-handle watch. Its output is what the client receives.
+   */
+  bodyFilter?: (sse: boolean) => Transform | undefined;
 }
 
 export type RelayOutcome = { result: 'complete' } | { result: 'client-closed' } | { result: 'upstream-failed'; error: unknown };
@@ -42,13 +48,14 @@ export async function relayResponse(upstream: Dispatcher.ResponseData, res: Serv
     else headers[k] = v;
   }
   res.writeHead(upstream.statusCode, headers);
-  if (!sse) return relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
+  const filter = opts.bodyFilter?.(sse);
+  if (!sse) return filter ? relayFiltered(upstream.body, filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
   res.flushHeaders(); // the client learns at once that its stream is open
   const keepAlive = new SseKeepAlive(opts.sseKeepAliveMs);
   if (opts.sseTap) keepAlive.tap = opts.sseTap;
   try {
-    return await relayStream(upstream.body, keepAlive, res, opts);
+    return await relayStream(upstream.body, filter, keepAlive, res, opts);
   } finally {
     opts.onStreamClose?.();
   }
@@ -100,37 +107,68 @@ function relayBody(body: Readable, res: ServerResponse, idleMs: number, tap?: (c
   });
 }
 
+/** A bounded response through a filter (legacy endpoint rewrite, task watch): pipeline with an idle timer. */
+async function relayFiltered(body: Readable, filter: Transform, res: ServerResponse, idleMs: number): Promise<RelayOutcome> {
+  let clientClosed = false;
+  const onClose = () => {
+    if (!res.writableFinished) clientClosed = true;
+  };
+  res.once('close', onClose);
+  const idle = setTimeout(() => {
+    body.destroy(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
+  }, idleMs);
+  idle.unref();
+  body.on('data', () => idle.refresh());
+  try {
+    await pipeline(body, filter, res);
+    return { result: 'complete' };
+  } catch (error) {
+    return clientClosed ? { result: 'client-closed' } : { result: 'upstream-failed', error };
+  } finally {
+    clearTimeout(idle);
+    res.off('close', onClose);
+  }
+}
+
 /**
  * A stream (SSE): piped by hand rather than with pipeline(), so that a graceful stop can end the client's
  * response cleanly (terminating chunk, clients reconnect and resume) instead of tearing it down.
  */
-function relayStream(body: Readable, keepAlive: SseKeepAlive, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
+function relayStream(body: Readable, filter: Transform | undefined, keepAlive: SseKeepAlive, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     let outcome: RelayOutcome | undefined;
     let stopping = false;
     const settle = (o: RelayOutcome) => (outcome ??= o);
-    body.on('error', (error) => {
+    const fail = (error: unknown) => {
       if (stopping) return;
-      // The backend broke the stream: cut the client's too, so it notices and can resume elsewhere.
+      // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
+      // resume elsewhere.
       settle({ result: 'upstream-failed', error });
+      filter?.destroy();
       keepAlive.destroy();
       res.destroy();
-    });
+      discardBody(body);
+    };
+    body.on('error', fail);
+    filter?.on('error', fail);
     res.on('error', () => undefined); // the client's socket failing is reported through 'close'
     res.once('close', () => {
       if (!res.writableFinished) {
         settle({ result: 'client-closed' });
         discardBody(body);
+        filter?.destroy();
         keepAlive.destroy();
       }
       resolve(settle({ result: 'complete' }));
     });
+    const source = filter ? body.pipe(filter) : body;
     opts.onStreamOpen?.(() => {
       stopping = true;
-      body.unpipe(keepAlive);
+      source.unpipe(keepAlive);
       discardBody(body);
+      filter?.destroy();
       keepAlive.end();
     });
-    body.pipe(keepAlive).pipe(res);
+    source.pipe(keepAlive).pipe(res);
   });
 }

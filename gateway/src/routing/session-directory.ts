@@ -87,15 +87,17 @@ export class SessionDirectory {
   }
 
   /** Forgets a session everywhere. Store trouble is logged, not thrown: the TTL ends it anyway. */
-  async unbind(id: string, backend?: string, principal?: string): Promise<void> {
+  /** Resolves true when this call removed the binding from the store. */
+  async unbind(id: string, backend?: string, principal?: string): Promise<boolean> {
     this.#cache?.delete(id);
     this.#touched.delete(id);
     this.#pendingBinds.delete(id);
     try {
       // The store announces the removal to the other replicas itself (same round trip).
-      await this.#guard.run('unbind', () => this.#store.unbind(id, backend, principal));
+      return await this.#guard.run('unbind', () => this.#store.unbind(id, backend, principal));
     } catch (err) {
       this.#log.warn({ session: shortId(id), err: (err as Error).message }, 'could not unbind session in the store');
+      return false;
     }
   }
 

@@ -1,0 +1,93 @@
+// The HTTP+SSE transport of 2024-11-05: `GET /sse` opens a stream that is the session, and its first event
+// (`endpoint`) names the URI, with `?sessionId=`, where the client POSTs its messages. The gateway opens the
+// stream on the backend with the fewest sessions, binds the session id from that event (so that a POST reaching
+// any gateway replica finds the backend), advertises its own messages path instead of the backend's, and
+// unbinds when the stream ends. Nothing else in the stream is parsed or rewritten.
+import type { Backend } from '../backends/backend.ts';
+import { GatewayError } from '../errors.ts';
+import { isValidSessionId } from '../mcp/headers.ts';
+import { EndpointEventError, LegacyEndpointFilter, rewriteEndpoint } from '../mcp/legacy-endpoint.ts';
+import { isEventStream } from '../proxy/relay.ts';
+import { BackendUnreachable, type Sent } from './forwarder.ts';
+import { newRecord, usableBinding, type RouteContext } from './route-context.ts';
+
+export async function openLegacyStream(ctx: RouteContext): Promise<void> {
+  const { d, ex, upstream } = ctx;
+  let held: string | undefined;
+  const pick = (exclude: ReadonlySet<string>) => {
+    if (held !== undefined) d.placement.release(held);
+    const b = d.placement.choose(exclude);
+    held = b?.id;
+    return b;
+  };
+  try {
+    const sent = await d.forwarder.sendWithRetry(pick, upstream);
+    ex.backend = sent.backend.id;
+    if (sent.upstream.statusCode !== 200 || !isEventStream(sent.upstream.headers)) return await d.forwarder.relay(ex, sent);
+    const filter = new LegacyEndpointFilter(async (uri) => {
+      const advertised = await bindStream(ctx, sent, uri);
+      d.placement.commit(sent.backend.id);
+      held = undefined;
+      return advertised;
+    });
+    // A legacy stream cannot be resumed elsewhere (the stream is the session): on shutdown it is left to
+    // finish with the in-flight requests rather than ended with the listening streams.
+    await d.forwarder.relay(ex, sent, { bodyFilter: () => filter, streamKind: 'response' });
+  } finally {
+    if (held !== undefined) d.placement.release(held);
+  }
+}
+
+/** Binds the session the endpoint event names; returns the URI to advertise. Unbinds when the stream ends. */
+async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: string): Promise<string> {
+  const { config } = d;
+  const backend: Backend = sent.backend;
+  const { sessionId, advertised, path } = rewriteEndpoint(uri, config.messagesPath);
+  if (sessionId === undefined || !isValidSessionId(sessionId)) throw new EndpointEventError('the endpoint event names no usable sessionId');
+  if (path !== config.messagesPath) {
+    request.log.warn({ backend: backend.id, path: path.slice(0, 200) }, 'backend advertises another messages path than --messages-path; clients are sent to ours');
+  }
+  const record = newRecord(request, backend.id, 'legacy-sse');
+  const result = await d.directory.bind(sessionId, record);
+  if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== record.principal)) {
+    throw new EndpointEventError('the backend named a session id that is already in use');
+  }
+  ex.sessionId = sessionId;
+  d.metrics.sessionsCreated.inc({ backend: backend.id });
+  // The binding must outlive idle periods as long as the stream is open: renew it well within the TTL.
+  const renew = setInterval(() => void d.directory.lookup(sessionId).catch(() => undefined), Math.max(1000, Math.floor(config.sessionTtlMs / 3)));
+  renew.unref();
+  ex.onClose(() => {
+    clearInterval(renew);
+    void d.directory.unbind(sessionId, backend.id);
+    d.placement.noteUnbound(backend.id);
+  });
+  return advertised;
+}
+
+/** POST <messages path>?sessionId=: to the backend holding the stream, from any gateway replica. */
+export async function routeLegacyMessage({ d, request, ex, upstream }: RouteContext, sessionId: string | undefined): Promise<void> {
+  if (sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'a sessionId query parameter is required');
+  ex.sessionId = sessionId;
+  const record = await d.directory.lookup(sessionId);
+  if (!usableBinding(record, 'legacy-sse', request)) {
+    d.metrics.sessionsLost.inc({ reason: 'unknown_session' });
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  ex.backend = record.backend;
+  const backend = d.registry.get(record.backend);
+  let sent: Sent | undefined;
+  if (backend?.servesExisting) {
+    try {
+      sent = await d.forwarder.sendPinned(backend, upstream);
+    } catch (err) {
+      if (!(err instanceof BackendUnreachable)) throw err;
+    }
+  }
+  if (!sent || sent.upstream.statusCode === 404) {
+    // The stream's backend is gone or no longer knows the session: so is the session.
+    await d.directory.unbind(sessionId, record.backend);
+    if (!sent) throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  return d.forwarder.relay(ex, sent);
+}

@@ -1,0 +1,69 @@
+// What every route of the MCP listener is given: the gateway's parts, and one request on its way through.
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { BackendRegistry } from '../backends/registry.ts';
+import type { GatewayConfig } from '../config/options.ts';
+import type { Lifecycle } from '../lifecycle.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
+import type { ToolNames } from '../metrics/tool-names.ts';
+import type { UpstreamRequest } from '../proxy/send.ts';
+import type { Placement } from '../routing/placement.ts';
+import type { SessionDirectory } from '../routing/session-directory.ts';
+import type { SessionRecovery } from '../routing/session-recovery.ts';
+import type { RequestTracing } from '../tracing/tracing.ts';
+import type { SessionRecord } from '../sessions/store.ts';
+import type { CheckedRequest } from './edge-checks.ts';
+import type { Exchange } from './exchange.ts';
+import type { Forwarder } from './forwarder.ts';
+import type { Quotas } from './quotas.ts';
+
+export interface McpHandlerDeps {
+  config: GatewayConfig;
+  registry: BackendRegistry;
+  directory: SessionDirectory;
+  placement: Placement;
+  forwarder: Forwarder;
+  metrics: GatewayMetrics;
+  toolNames: ToolNames;
+  lifecycle: Lifecycle;
+  tracing: RequestTracing;
+  /** Writes the one line per request (no redaction pass: the line never carries secrets). */
+  accessLog: Logger;
+  quotas: Quotas;
+  /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
+  recovery: SessionRecovery | undefined;
+}
+
+/** One request being routed. */
+export interface RouteContext {
+  d: McpHandlerDeps;
+  request: FastifyRequest;
+  ex: Exchange;
+  checked: CheckedRequest;
+  upstream: UpstreamRequest;
+}
+
+/** The principal the auth layer verified for this request (absent when auth is off). */
+export function principalOf(request: FastifyRequest): string | undefined {
+  return (request as FastifyRequest & { principal?: string }).principal;
+}
+
+/**
+ * A binding this request may use: of the expected kind, and created by the same principal. Someone else's
+ * binding is treated exactly like an unknown one, so that ids cannot be probed.
+ */
+export function usableBinding(record: SessionRecord | undefined, kind: SessionRecord['kind'], request: FastifyRequest): record is SessionRecord {
+  return record !== undefined && record.kind === kind && (record.principal === undefined || record.principal === principalOf(request));
+}
+
+/** A new binding's record, carrying the principal when auth is on. */
+export function newRecord(request: FastifyRequest, backend: string, kind: SessionRecord['kind'], protocolVersion?: string): SessionRecord {
+  const principal = principalOf(request);
+  return {
+    backend,
+    kind,
+    createdAt: Date.now(),
+    ...(principal !== undefined ? { principal } : {}),
+    ...(protocolVersion !== undefined ? { protocolVersion } : {}),
+  };
+}

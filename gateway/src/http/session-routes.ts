@@ -1,0 +1,149 @@
+// The sessions era (2025-03-26 … 2025-11-25): `initialize` picks a backend and binds the Mcp-Session-Id it
+// answers with; every later request of the session goes to that backend (DESIGN.md "Request flow", step 3).
+import type { Backend } from '../backends/backend.ts';
+import { GatewayError } from '../errors.ts';
+import { H, isValidSessionId } from '../mcp/headers.ts';
+import { discardBody } from '../proxy/discard.ts';
+import { shortId } from '../routing/session-directory.ts';
+import type { SessionRecord } from '../sessions/store.ts';
+import { BackendUnreachable, type Sent } from './forwarder.ts';
+import { newRecord, principalOf, type McpHandlerDeps, type RouteContext } from './route-context.ts';
+
+export async function routeSession(ctx: RouteContext, sid: string): Promise<void> {
+  const { d, request, ex, upstream } = ctx;
+  ex.sessionId = sid;
+  const record = await findSession(ctx, sid);
+  if (!record || record.kind !== 'streamable') {
+    d.metrics.sessionMisses.inc();
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  if (record.principal !== undefined && record.principal !== principalOf(request)) {
+    // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
+    d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
+    request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  const backend = d.registry.get(record.backend);
+  ex.backend = record.backend;
+  // Its backend is gone, or went down with the session on it: the session went with it, and 404 tells the
+  // client to initialize again. A session bound after this replica's down verdict was bound by a replica
+  // that saw the backend up (it restarted): it is tried, and a success marks the backend up here too.
+  const lostWithBackend = backend !== undefined && !backend.servesExisting && record.createdAt < backend.downSince;
+  if (!backend || lostWithBackend) {
+    await forget(ctx, sid, record, backend ? 'backend_down' : 'backend_removed');
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  let sent: Sent;
+  try {
+    sent = await d.forwarder.sendPinned(backend, upstream);
+  } catch (err) {
+    if (!(err instanceof BackendUnreachable)) throw err;
+    await forget(ctx, sid, record, 'backend_down');
+    throw new GatewayError('SESSION_NOT_FOUND');
+  }
+  const status = sent.upstream.statusCode;
+  if (request.method === 'DELETE' && status >= 200 && status < 300) {
+    // Unbound before the client hears back, so no replica routes the ended session afterwards.
+    await d.directory.unbind(sid, backend.id, record.principal);
+    d.placement.noteUnbound(backend.id);
+  } else if (status === 404) {
+    // The backend no longer knows the session (restarted, expired it): forget it everywhere.
+    await forget(ctx, sid, record, 'backend_forgot');
+  }
+  return d.forwarder.relay(ex, sent);
+}
+
+/** Unbinds a session that ended without a DELETE; counted once, by whichever replica removed it. */
+async function forget({ d }: RouteContext, sid: string, record: SessionRecord, reason: 'backend_down' | 'backend_removed' | 'backend_forgot'): Promise<void> {
+  if (await d.directory.unbind(sid, record.backend, record.principal)) d.metrics.sessionsLost.inc({ reason });
+  d.placement.noteUnbound(record.backend);
+}
+
+/**
+ * The session's binding: from the directory, or, when no replica knows it (store emptied, gateway
+ * restarted) or the store cannot be asked, from its backend, found with a ping (routing/session-recovery.ts).
+ */
+async function findSession({ d, request, checked }: RouteContext, sid: string): Promise<SessionRecord | undefined> {
+  try {
+    return (await d.directory.lookup(sid)) ?? (await recover(d, request, sid, checked.protocolVersion));
+  } catch (err) {
+    if (!(err instanceof GatewayError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    const found = await recover(d, request, sid, checked.protocolVersion);
+    if (!found) throw err;
+    return found;
+  }
+}
+
+async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid: string, protocolVersion: string | undefined): Promise<SessionRecord | undefined> {
+  // With auth on, a session whose principal nobody recorded is never handed to whoever presents it first.
+  if (!d.recovery || principalOf(request) !== undefined) return undefined;
+  const found = await d.recovery.find(sid, { protocolVersion, identityHeaders: {} });
+  if (typeof found === 'string') return undefined;
+  const record: SessionRecord = { backend: found.id, kind: 'streamable', createdAt: Date.now() };
+  const result = await d.directory.bind(sid, record);
+  request.log.info({ backend: found.id }, 'session recovered from its backend');
+  return result.bound ? record : result.existing;
+}
+
+export async function routeInitialize(ctx: RouteContext): Promise<void> {
+  const { d, ex, upstream } = ctx;
+  await d.quotas.checkNewSession(principalOf(ctx.request));
+  // Every backend placement hands out is committed (bound) or released exactly once.
+  let held: string | undefined;
+  const pick = (exclude: ReadonlySet<string>) => {
+    if (held !== undefined) d.placement.release(held);
+    const b = d.placement.choose(exclude);
+    held = b?.id;
+    return b;
+  };
+  try {
+    const sent = await d.forwarder.sendWithRetry(pick, upstream);
+    const { backend, upstream: answer } = sent;
+    ex.backend = backend.id;
+    const raw = answer.headers[H.SESSION_ID];
+    const sid = Array.isArray(raw) ? raw[0] : raw;
+    if (sid !== undefined) {
+      if (!isValidSessionId(sid)) {
+        discardBody(answer.body);
+        throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with an invalid Mcp-Session-Id');
+      }
+      await bindNewSession(ctx, backend, sid, sent);
+      d.placement.commit(backend.id);
+      held = undefined;
+    }
+    return await d.forwarder.relay(ex, sent);
+  } finally {
+    if (held !== undefined) d.placement.release(held);
+  }
+}
+
+async function bindNewSession({ d, request, ex, checked }: RouteContext, backend: Backend, sid: string, sent: Sent): Promise<void> {
+  ex.sessionId = sid;
+  const record = newRecord(request, backend.id, 'streamable', checked.peeked?.protocolVersion ?? checked.protocolVersion);
+  try {
+    const result = await d.directory.bind(sid, record);
+    if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== record.principal)) {
+      throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with a session id that is already in use');
+    }
+  } catch (err) {
+    // The client will never learn this session: release it on the backend rather than leak it there.
+    discardBody(sent.upstream.body);
+    void releaseSession(d, backend, sid);
+    throw err;
+  }
+  d.metrics.sessionsCreated.inc({ backend: backend.id });
+}
+
+async function releaseSession(d: McpHandlerDeps, backend: Backend, sid: string): Promise<void> {
+  try {
+    const res = await backend.pool.request({
+      method: 'DELETE',
+      path: backend.path,
+      headers: { [H.SESSION_ID]: sid },
+      headersTimeout: d.config.upstreamConnectTimeoutMs,
+    });
+    res.body.resume();
+  } catch {
+    // Best effort: the backend's own session timeout ends it otherwise.
+  }
+}
