@@ -7,7 +7,7 @@ import { buildAdminApp } from './admin.ts';
 import { buildApp } from './app.ts';
 import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
-import { staticBackends } from './backends/static-discovery.ts';
+import { createDiscovery } from './backends/discovery.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { Forwarder } from './http/forwarder.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -69,7 +69,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
   });
 
-  registry.update(staticBackends(config.backends));
+  const discovery = await createDiscovery(config, (specs) => registry.update(specs), log);
+  try {
+    await discovery.start();
+  } catch (err) {
+    await discovery.close();
+    throw err;
+  }
   await health.probeAll();
   health.start();
 
@@ -85,7 +91,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const toolLabel = new BoundedLabel(TOOL_LABEL_LIMIT);
   const app = buildApp(config, { config, registry, directory, placement, forwarder, metrics, toolLabel, lifecycle, logger: log });
-  const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics });
+  const admin = buildAdminApp({ logger: log, lifecycle, registry, discovery, placement, store, storeGuard, metrics });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const mcpPort = (app.server.address() as AddressInfo).port;
@@ -97,6 +103,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       adminPort,
       mcpPath: config.mcpPath,
       store: config.redisUrl ? maskUrl(config.redisUrl) : 'memory',
+      discovery: config.discovery,
       backends: registry.list().map((b) => ({ id: b.id, healthy: b.healthy })),
     },
     'gateway listening',
@@ -122,6 +129,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       app.server.closeAllConnections();
       await appClosed;
       for (const t of timers) clearInterval(t);
+      await discovery.close();
       health.stop();
       await directory.close();
       await store.close();

@@ -15,14 +15,20 @@ export interface GatewayProcess {
 }
 
 export interface GatewayOptions {
-  backends: string[];
+  /** Static backends; leave out (or empty) when `args` choose another discovery. */
+  backends?: string[];
   redisUrl?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Command and arguments to run node under (e.g. `ip netns exec NAME`); default: node itself. */
+  wrapper?: string[];
+  /** Arguments for node before the script. */
+  nodeArgs?: string[];
 }
 
 export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
   const args = [
+    ...(o.nodeArgs ?? []),
     'gateway/src/main.ts',
     '--host',
     '127.0.0.1',
@@ -32,8 +38,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
     '127.0.0.1',
     '--admin-port',
     '0',
-    '--backends',
-    o.backends.join(','),
+    ...(o.backends && o.backends.length > 0 ? ['--backends', o.backends.join(',')] : []),
     '--health-interval',
     '500ms',
     '--log-level',
@@ -41,7 +46,8 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
     ...(o.redisUrl ? ['--redis-url', o.redisUrl] : []),
     ...(o.args ?? []),
   ];
-  const service = await spawnService(process.execPath, args, {
+  const [command, ...prefix] = o.wrapper && o.wrapper.length > 0 ? [...o.wrapper, process.execPath] : [process.execPath];
+  const service = await spawnService(command as string, [...prefix, ...args], {
     cwd: REPO,
     env: o.env,
     ready: (l) => l.msg === 'gateway listening',
