@@ -1,0 +1,315 @@
+// The Helm chart, rendered over several values sets and checked three ways: helm lint --strict; every rendered
+// object validated by the run's real kube-apiserver (server-side dry run, strict field validation: its OpenAPI
+// schemas, admission, and the ServiceMonitor CRD of prometheus-operator); and what each set must contain
+// (RBAC exactly when kubernetes discovery is on, non-root read-only containers, probes, drain timing).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { CHART, createNamespace, helm, K8S_BIN, kubectl, parseManifests, requireCluster, run, tryHelm, type K8sObject } from './support/cluster.ts';
+import { containersOf, dryRun, envOf, podSpecOf, seconds } from './support/manifests.ts';
+import { isMap, parseDocument, type YAMLMap } from 'yaml';
+import { freePort } from '../support/redis.ts';
+import { startTopology } from '../support/topology.ts';
+import { eventually } from '../support/wait.ts';
+
+const SECRET_DIGEST = `sha256:${'a'.repeat(64)}`;
+
+/** The values sets the chart is rendered with; each is installed as release "mcp" in a namespace of its own. */
+const SETS: Record<string, Record<string, unknown>> = {
+  defaults: {},
+  'every option on': {
+    replicaCount: 3,
+    image: { tag: '1.2.3', digest: SECRET_DIGEST, pullPolicy: 'Always' },
+    imagePullSecrets: ['regcred'],
+    nameOverride: 'mcpgw',
+    gateway: { logLevel: 'debug', sessionTtl: '30m', drainDelaySeconds: 10, shutdownTimeoutSeconds: 40, extraEnv: [{ name: 'UPSTREAM_TIMEOUT', value: '10m' }] },
+    discovery: { kubernetes: { service: 'weather', port: 'mcp' } },
+    service: { type: 'LoadBalancer', annotations: { 'example.com/lb': 'internal' } },
+    serviceAccount: { name: 'mcp-gateway', annotations: { 'example.com/role': 'gateway' } },
+    podAnnotations: { 'example.com/team': 'platform' },
+    podLabels: { team: 'platform' },
+    terminationGracePeriodSeconds: 60,
+    topologySpread: { whenUnsatisfiable: 'DoNotSchedule', maxSkew: 2 },
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'mcp', effect: 'NoSchedule' }],
+    affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['edge'] }] } }] } },
+    priorityClassName: 'mcp-critical',
+    podDisruptionBudget: { maxUnavailable: '50%' },
+    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 60 },
+    metrics: { serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prometheus' } } },
+    networkPolicy: {
+      enabled: true,
+      mcpFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'agents' } } }],
+      adminFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
+    },
+    demo: { enabled: true, replicaCount: 2, terminationGracePeriodSeconds: 10 },
+  },
+  'external Redis, password from a Secret': {
+    redis: { internal: { enabled: false }, url: 'rediss://redis.example.com:6380/2', existingSecret: 'redis-credentials', existingSecretPasswordKey: 'password' },
+  },
+  'external Redis, URL from a Secret': { redis: { internal: { enabled: false }, existingSecret: 'redis-credentials', existingSecretUrlKey: 'url' } },
+  demo: { demo: { enabled: true } },
+  'kubernetes discovery of a Service in another namespace': { discovery: { kubernetes: { service: 'mcp-servers/weather', port: 'mcp' } } },
+  'dns discovery': { discovery: { mode: 'dns', dns: { name: '_mcp._tcp.weather.mcp-servers.svc.cluster.local' } } },
+  'static discovery, one replica, in-memory store': {
+    replicaCount: 1,
+    redis: { internal: { enabled: false } },
+    discovery: { mode: 'static', static: { backends: ['http://mcp-0.mcp:3000/mcp', 'http://mcp-1.mcp:3000/mcp'] } },
+  },
+};
+
+const ENDPOINTSLICE_RULES = [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }];
+
+function valuesFile(values: Record<string, unknown>): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'mcpgw-values-')), 'values.json');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+async function render(values: Record<string, unknown>, namespace: string, extra: string[] = []): Promise<K8sObject[]> {
+  return parseManifests(await helm(['template', 'mcp', CHART, '-n', namespace, '-f', valuesFile(values), ...extra]));
+}
+
+const byKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
+const one = (objs: K8sObject[], kind: string, component?: string) => {
+  const found = byKind(objs, kind).filter((o) => !component || o.metadata.labels?.['app.kubernetes.io/component'] === component);
+  assert.equal(found.length, 1, `one ${kind}${component ? ` (${component})` : ''}, got ${found.length}`);
+  return found[0] as K8sObject;
+};
+
+describe('Helm chart', () => {
+  const rendered = new Map<string, { namespace: string; objects: K8sObject[] }>();
+
+  before(async () => {
+    requireCluster();
+    // The ServiceMonitor kind comes from prometheus-operator's CRD (build.sh fetched it from its Go module).
+    await kubectl(['apply', '--server-side', '-f', join(K8S_BIN, 'crds/servicemonitors.yaml')]);
+    await kubectl(['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
+    await createNamespace('mcp-servers');
+    let i = 0;
+    for (const [name, values] of Object.entries(SETS)) {
+      const namespace = await createNamespace(`chart-${i++}`);
+      rendered.set(name, { namespace, objects: await render(values, namespace) });
+    }
+    // Pods (the helm test pod) are admitted only once the namespace's default ServiceAccount exists.
+    for (const { namespace } of rendered.values()) {
+      await eventually(`default ServiceAccount in ${namespace}`, async () => (await kubectl(['-n', namespace, 'get', 'sa', 'default', '-o', 'name'])).trim() !== '');
+    }
+  });
+
+  test('helm lint --strict passes with every values set', async () => {
+    for (const values of Object.values(SETS)) await helm(['lint', '--strict', CHART, '-f', valuesFile(values)]);
+  });
+
+  for (const name of Object.keys(SETS)) {
+    test(`${name}: every rendered object passes the API server's validation (server-side dry run, strict)`, async () => {
+      // Each object carries its namespace (the release's, or the followed Service's for the Role).
+      const { objects } = rendered.get(name)!;
+      const accepted = await dryRun(objects);
+      assert.deepEqual(accepted, objects.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    });
+  }
+
+  test('every container runs as non-root on a read-only root filesystem without capabilities, with resources', () => {
+    for (const [name, { objects }] of rendered) {
+      for (const o of objects.filter((x) => ['Deployment', 'Pod'].includes(x.kind))) {
+        const pod = podSpecOf(o);
+        assert.equal(pod.securityContext?.runAsNonRoot, true, `${name}: ${o.kind}/${o.metadata.name} runAsNonRoot`);
+        for (const c of containersOf(o)) {
+          const where = `${name}: ${o.metadata.name}/${c.name}`;
+          assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${where} readOnlyRootFilesystem`);
+          assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${where} allowPrivilegeEscalation`);
+          assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${where} drops all capabilities`);
+          assert.ok(c.resources?.requests && c.resources.limits?.memory, `${where} has requests and a memory limit`);
+        }
+      }
+    }
+  });
+
+  test('the gateway: probes on the admin port, a drain that fits the grace period, spread over zones and nodes', () => {
+    for (const [name, { objects }] of rendered) {
+      const deploy = one(objects, 'Deployment', 'gateway');
+      const [gw] = containersOf(deploy);
+      assert.deepEqual([gw?.livenessProbe?.httpGet?.path, gw?.livenessProbe?.httpGet?.port], ['/healthz', 'admin'], name);
+      assert.deepEqual([gw?.readinessProbe?.httpGet?.path, gw?.readinessProbe?.httpGet?.port], ['/readyz', 'admin'], name);
+      const config = one(objects, 'ConfigMap').data as Record<string, string>;
+      const grace = podSpecOf(deploy).terminationGracePeriodSeconds as number;
+      assert.ok(seconds(config.DRAIN_DELAY!) + seconds(config.SHUTDOWN_TIMEOUT!) < grace, `${name}: drain ${config.DRAIN_DELAY} + ${config.SHUTDOWN_TIMEOUT} < ${grace} s`);
+      const keys = (podSpecOf(deploy).topologySpreadConstraints as Array<{ topologyKey: string }>).map((t) => t.topologyKey);
+      assert.deepEqual(keys, ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'], name);
+    }
+    const defaults = rendered.get('defaults')!.objects;
+    assert.equal((one(defaults, 'Deployment', 'gateway').spec as { replicas: number }).replicas, 2);
+    assert.deepEqual(
+      defaults.map((o) => o.kind).sort(),
+      ['ConfigMap', 'Deployment', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
+    );
+  });
+
+  test('RBAC: a Role for EndpointSlices (get, list, watch) exactly when kubernetes discovery is on, in the Service namespace', () => {
+    for (const [name, { namespace, objects }] of rendered) {
+      assert.equal(objects.filter((o) => o.kind.startsWith('Cluster')).length, 0, `${name}: nothing cluster-wide`);
+      const config = one(objects, 'ConfigMap').data as Record<string, string>;
+      const deploy = one(objects, 'Deployment', 'gateway');
+      const sa = one(objects, 'ServiceAccount') as K8sObject & { automountServiceAccountToken: boolean };
+      if (config.DISCOVERY !== 'kubernetes') {
+        assert.deepEqual(objects.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding'), [], `${name}: no RBAC`);
+        assert.equal(sa.automountServiceAccountToken, false, `${name}: no API token in the pod`);
+        assert.equal(podSpecOf(deploy).automountServiceAccountToken, false);
+        continue;
+      }
+      const role = one(objects, 'Role') as K8sObject & { rules: unknown };
+      const binding = one(objects, 'RoleBinding') as K8sObject & { roleRef: { name: string }; subjects: Array<{ kind: string; name: string; namespace: string }> };
+      assert.deepEqual(role.rules, ENDPOINTSLICE_RULES, `${name}: EndpointSlices, read only`);
+      const serviceNamespace = config.K8S_SERVICE!.includes('/') ? config.K8S_SERVICE!.split('/')[0] : namespace;
+      assert.equal(role.metadata.namespace, serviceNamespace, `${name}: the Role is where the Service is`);
+      assert.equal(binding.metadata.namespace, serviceNamespace);
+      assert.equal(binding.roleRef.name, role.metadata.name);
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace }]);
+      assert.equal(podSpecOf(deploy).serviceAccountName, sa.metadata.name);
+      assert.equal(sa.automountServiceAccountToken, true);
+    }
+    const off = SETS['kubernetes discovery of a Service in another namespace']!;
+    return render({ ...off, rbac: { create: false } }, 'x').then((objs) => assert.deepEqual(objs.filter((o) => o.kind.includes('Role')), [], 'rbac.create=false'));
+  });
+
+  test('discovery settings reach the gateway: the demo Service by default with demo on, a Service of another namespace by namespace/name', () => {
+    const config = (set: string) => one(rendered.get(set)!.objects, 'ConfigMap').data as Record<string, string>;
+    assert.deepEqual([config('defaults').DISCOVERY, config('defaults').K8S_SERVICE], ['kubernetes', 'mcp-server']);
+    assert.equal(config('demo').K8S_SERVICE, 'mcp-mcp-session-gateway-demo');
+    const demo = one(rendered.get('demo')!.objects, 'Deployment', 'demo-backend');
+    assert.deepEqual(envOf(containersOf(demo)[0]!).REPLICA_NAME, { valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, 'whoami names the pod');
+    assert.deepEqual([config('kubernetes discovery of a Service in another namespace').K8S_SERVICE, config('kubernetes discovery of a Service in another namespace').K8S_PORT], ['mcp-servers/weather', 'mcp']);
+    assert.deepEqual([config('dns discovery').DISCOVERY, config('dns discovery').DNS_NAME], ['dns', '_mcp._tcp.weather.mcp-servers.svc.cluster.local']);
+    assert.equal(config('static discovery, one replica, in-memory store').MCP_BACKENDS, 'http://mcp-0.mcp:3000/mcp,http://mcp-1.mcp:3000/mcp');
+  });
+
+  test('Redis: the chart-made one by default, an external one with its credentials only in the Secret, none for one replica', () => {
+    const gatewayEnv = (set: string) => envOf(containersOf(one(rendered.get(set)!.objects, 'Deployment', 'gateway'))[0]!);
+    assert.deepEqual(gatewayEnv('defaults').REDIS_URL, { value: 'redis://mcp-mcp-session-gateway-redis:6379' });
+    one(rendered.get('defaults')!.objects, 'Deployment', 'redis');
+    const withPassword = gatewayEnv('external Redis, password from a Secret');
+    assert.deepEqual(withPassword.REDIS_PASSWORD, { valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'password' } } });
+    // Kubernetes expands $(REDIS_PASSWORD) from the variable defined before it: the password never sits in the spec.
+    assert.deepEqual(withPassword.REDIS_URL, { value: 'rediss://:$(REDIS_PASSWORD)@redis.example.com:6380/2' });
+    assert.deepEqual(gatewayEnv('external Redis, URL from a Secret').REDIS_URL, { valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'url' } } });
+    assert.equal(gatewayEnv('static discovery, one replica, in-memory store').REDIS_URL, undefined);
+    for (const set of ['external Redis, password from a Secret', 'external Redis, URL from a Secret', 'static discovery, one replica, in-memory store']) {
+      assert.equal(byKind(rendered.get(set)!.objects, 'Deployment').filter((d) => d.metadata.name.endsWith('-redis')).length, 0, `${set}: no chart Redis`);
+    }
+  });
+
+  test('every option on: HPA instead of replicas, ServiceMonitor, NetworkPolicies, image by digest, PDB', () => {
+    const objs = rendered.get('every option on')!.objects;
+    const deploy = one(objs, 'Deployment', 'gateway');
+    assert.equal((deploy.spec as { replicas?: number }).replicas, undefined, 'the HPA owns the replica count');
+    assert.equal((one(objs, 'HorizontalPodAutoscaler').spec as { minReplicas: number }).minReplicas, 3);
+    assert.equal(containersOf(deploy)[0]!.image, `ghcr.io/mcp-session-gateway/gateway@${SECRET_DIGEST}`);
+    assert.equal(one(objs, 'ServiceMonitor').metadata.labels?.release, 'prometheus');
+    assert.deepEqual(byKind(objs, 'NetworkPolicy').map((n) => n.metadata.name).sort(), ['mcp-mcpgw', 'mcp-mcpgw-redis']);
+    assert.equal((one(objs, 'PodDisruptionBudget').spec as { maxUnavailable: string }).maxUnavailable, '50%');
+  });
+
+  test('values.schema.json refuses unknown keys and ill-typed values, naming the path', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--set', 'bogus=1'], /additional properties 'bogus' not allowed/],
+      [['--set', 'gateway.verbose=true'], /at '\/gateway': additional properties 'verbose' not allowed/],
+      [['--set-json', 'networkPolicy.mcpFrom=[{"podSelector":{},"port":80}]'], /networkPolicy\/mcpFrom\/0': additional properties 'port' not allowed/],
+      [['--set', 'gateway.port=http'], /at '\/gateway\/port': got string, want integer/],
+      [['--set', 'replicaCount=0'], /at '\/replicaCount': minimum: got 0, want 1/],
+      [['--set', 'discovery.mode=consul'], /at '\/discovery\/mode': value must be one of/],
+      [['--set', 'gateway.sessionTtl=1hour'], /at '\/gateway\/sessionTtl': '1hour' does not match pattern/],
+      [['--set-string', 'redis.internal.enabled=yes'], /at '\/redis\/internal\/enabled': got string, want boolean/],
+      [['--set', 'redis.url=http://redis:6379'], /at '\/redis\/url'/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await tryHelm(['template', 'mcp', CHART, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} was accepted`);
+      assert.match(r.stderr, expected, args.join(' '));
+    }
+  });
+
+  test('rules across values are checked together, every broken one reported at once', async () => {
+    const r = await tryHelm(['template', 'mcp', CHART, '--set', 'redis.internal.enabled=false', '--set', 'discovery.mode=static', '--set', 'discovery.dns.name=x:1', '--set', 'terminationGracePeriodSeconds=10']);
+    assert.notEqual(r.code, 0);
+    const problems = r.stderr.split('\n').filter((l) => l.startsWith('  - '));
+    assert.equal(problems.length, 4, r.stderr);
+    assert.match(r.stderr, /needs a shared session store/);
+    assert.match(r.stderr, /discovery.mode static needs discovery.static.backends/);
+    assert.match(r.stderr, /discovery.dns.name applies to discovery.mode dns, not static/);
+    assert.match(r.stderr, /terminationGracePeriodSeconds \(10\) must be at least .* \(27\)/);
+  });
+
+  test('kubeVersion: refused below Kubernetes 1.26 (EndpointSlice serving/terminating), accepted from it', async () => {
+    const old = await tryHelm(['template', 'mcp', CHART, '--kube-version', '1.25.9']);
+    assert.notEqual(old.code, 0);
+    assert.match(old.stderr, /incompatible with Kubernetes v1\.25\.9/);
+    await helm(['template', 'mcp', CHART, '--kube-version', '1.26.0']);
+  });
+
+  test('values.yaml documents every value, and the schema declares exactly the keys values.yaml has', () => {
+    interface Schema {
+      properties?: Record<string, Schema>;
+    }
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Schema;
+    const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
+    const undocumented: string[] = [];
+    const notInSchema: string[] = [];
+    const seen = new Set<string>();
+    // Walks the keys the schema calls values (its properties), not the entries of free-form maps.
+    const walk = (node: unknown, s: Schema | undefined, path: string) => {
+      if (!isMap(node)) return;
+      (node as YAMLMap).items.forEach((pair, i) => {
+        const key = String((pair.key as { value: unknown }).value);
+        const full = path ? `${path}.${key}` : key;
+        seen.add(full);
+        const comment = (pair.key as { commentBefore?: string }).commentBefore ?? (i === 0 ? (node as YAMLMap).commentBefore : undefined) ?? '';
+        if (!comment.includes('-- ')) undocumented.push(full);
+        const sub = s?.properties?.[key];
+        if (!sub) notInSchema.push(full);
+        else if (sub.properties) walk(pair.value, sub, full);
+      });
+    };
+    walk(doc.contents, schema, '');
+    assert.deepEqual(undocumented, [], 'every value has a "# -- ..." comment above it');
+    assert.deepEqual(notInSchema, [], 'every value is declared in values.schema.json');
+    const declared: string[] = [];
+    const list = (s: Schema, path: string) => {
+      for (const [k, sub] of Object.entries(s.properties ?? {})) {
+        const full = path ? `${path}.${k}` : k;
+        if (full === 'global') continue; // Helm's own
+        // Kubernetes' own types pass through: their optional fields need no default here.
+        if (/^(podSecurityContext|securityContext|affinity)\./.test(full)) continue;
+        declared.push(full);
+        list(sub, full);
+      }
+    };
+    list(schema, '');
+    assert.deepEqual(declared.filter((k) => !seen.has(k)), [], 'every schema property has a default in values.yaml');
+  });
+
+  test("the helm test pod's script: a real initialize through a gateway passes; no gateway, or no backend, fails", async () => {
+    const pod = one(rendered.get('defaults')!.objects, 'Pod');
+    const [exe, ...args] = containersOf(pod)[0]!.command!;
+    assert.equal(exe, '/nodejs/bin/node', 'runs on the Node of the gateway image');
+    const runScript = (url: string) => run(process.execPath, args, { env: { MCP_URL: url }, timeoutMs: 60_000 });
+    const topo = await startTopology({ store: 'memory', backends: ['demo'] });
+    try {
+      const url = topo.entries()[0]!;
+      const okRun = await runScript(url);
+      assert.equal(okRun.code, 0, okRun.stderr);
+      assert.match(okRun.stdout, /^ok: mcp-gateway-demo 1\.0\.0 answered initialize \(protocol 2025-11-25\)/);
+      await topo.backends[0]!.kill();
+      const noBackend = await runScript(url);
+      assert.equal(noBackend.code, 1);
+      assert.match(noBackend.stderr, /FAIL .*: status 50[23]/);
+    } finally {
+      await topo.stop();
+    }
+    const nothing = await runScript(`http://127.0.0.1:${await freePort()}/mcp`);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /FAIL .*: no answer: ECONNREFUSED/);
+  });
+});
