@@ -9,8 +9,12 @@ f=$K8S_RUN/pids/kube-apiserver.pid
 read -r pid start < "$f"
 started_at() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '$1 != "Z" { print $20 }'; }
 [ "$(started_at "$pid")" = "$start" ] || { echo "restart-apiserver.sh: the recorded kube-apiserver ($pid) is not running" >&2; exit 1; }
+# SIGTERM first; kube-apiserver 1.37 can take well over 30 s to finish its graceful shutdown with clients
+# attached, so after 10 s it is killed: from the clients' side either way, the connections drop.
 kill -TERM "$pid"
-for _ in $(seq 1 300); do [ "$(started_at "$pid")" = "$start" ] || break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(started_at "$pid")" = "$start" ] || break; sleep 0.1; done
+if [ "$(started_at "$pid")" = "$start" ]; then kill -KILL "$pid"; fi
+for _ in $(seq 1 100); do [ "$(started_at "$pid")" = "$start" ] || break; sleep 0.1; done
 [ "$(started_at "$pid")" != "$start" ] || { echo "restart-apiserver.sh: kube-apiserver ($pid) did not stop" >&2; exit 1; }
 sleep "${1:-0}"
 mapfile -t cmd < "$K8S_RUN/apiserver.cmd"
