@@ -3,11 +3,10 @@
 // schemas, admission, and the ServiceMonitor CRD of prometheus-operator); and what each set must contain
 // (RBAC exactly when kubernetes discovery is on, non-root read-only containers, probes, drain timing).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { CHART, createNamespace, helm, K8S_BIN, kubectl, parseManifests, requireCluster, run, tryHelm, type K8sObject } from './support/cluster.ts';
+import { CHART, createNamespace, helm, K8S_BIN, kubectl, parseManifests, requireCluster, run, scratchDir, tryHelm, type K8sObject } from './support/cluster.ts';
 import { containersOf, dryRun, envOf, podSpecOf, seconds } from './support/manifests.ts';
 import { isMap, parseDocument, type YAMLMap } from 'yaml';
 import { freePort } from '../support/redis.ts';
@@ -63,7 +62,7 @@ const SETS: Record<string, Record<string, unknown>> = {
 const ENDPOINTSLICE_RULES = [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }];
 
 function valuesFile(values: Record<string, unknown>): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'mcpgw-values-')), 'values.json');
+  const file = join(scratchDir('values-'), 'values.json');
   writeFileSync(file, JSON.stringify(values));
   return file;
 }

@@ -33,14 +33,17 @@ complete() {
 }
 if complete; then echo "build.sh: up to date in $K8S_BIN"; exit 0; fi
 
-command -v go >/dev/null || { echo "build.sh: needs Go >= 1.26 (Kubernetes 1.37 asks for it): https://go.dev/dl or your package manager" >&2; exit 1; }
-need_go() { # go.mod file: fail early, and clearly, when this Go is older than the module asks
+command -v go >/dev/null || { echo "build.sh: needs Go (>= 1.26 for Kubernetes 1.37): https://go.dev/dl (Debian 12's golang-go is 1.19, too old)" >&2; exit 1; }
+older() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$1" ] && [ "$1" != "$2" ]; }
+need_go() { # go.mod file: when this Go is older than the module asks, have Go fetch that toolchain (Go >= 1.21
+            # does, from the module proxy, as the module golang.org/toolchain) or fail early and clearly
   local need have
   need=$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$1")
   have=$(go env GOVERSION | sed 's/^go//')
-  if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
-    echo "build.sh: $1 needs Go >= $need; this is Go $have" >&2; exit 1
-  fi
+  older "$have" "$need" || return 0
+  if older "$have" 1.21; then echo "build.sh: $1 needs Go >= $need; this is Go $have (too old to fetch it): https://go.dev/dl" >&2; exit 1; fi
+  echo "build.sh: Go $have is older than $need: using toolchain go$need (GOTOOLCHAIN)"
+  export GOTOOLCHAIN=go$need
 }
 gomod_of() { go mod download -json "$1" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p'; }
 dir_of() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p'; }

@@ -10,6 +10,11 @@ import { REPO } from '../../support/backends.ts';
 export const CHART = join(REPO, 'charts/mcp-session-gateway');
 export const K8S_BIN = process.env.K8S_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mcp-session-gateway/k8s-v1.37.2');
 
+/** A fresh directory inside the run's state directory (removed with it), or the system's temp dir. */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(process.env.K8S_RUN ?? tmpdir(), prefix));
+}
+
 export function requireBinaries(): void {
   for (const b of ['kubectl', 'helm', 'kube-apiserver', 'kwok']) {
     if (!existsSync(join(K8S_BIN, b))) {
@@ -96,8 +101,7 @@ export async function serviceAccountKubeconfig(namespace: string, serviceAccount
   const token = (await kubectl(['-n', namespace, 'create', 'token', serviceAccount, '--duration=1h'])).trim();
   const server = (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
   const ca = (await kubectl(['config', 'view', '--minify', '--raw', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}'])).trim();
-  const dir = mkdtempSync(join(tmpdir(), 'mcpgw-sa-'));
-  const file = join(dir, 'kubeconfig');
+  const file = join(scratchDir('sa-'), 'kubeconfig');
   writeFileSync(
     file,
     [
