@@ -36,6 +36,18 @@ describe('helm install --wait: demo backend, kubernetes discovery', () => {
     }
   });
 
+  test('NOTES: how to reach it, what it follows and with which grant, how to test it', () => {
+    const notes = r.installOutput;
+    assert.match(notes, new RegExp(`http://${r.fullname}\\.install\\.svc:8080/mcp`));
+    assert.match(notes, new RegExp(`kubectl -n install port-forward svc/${r.fullname} 8080:8080 9090:9090`));
+    assert.match(notes, /curl -s http:\/\/127\.0\.0\.1:9090\/backends/);
+    assert.match(notes, new RegExp(`Backends: the pods behind Service install/${r.fullname}-demo, its first port`));
+    assert.match(notes, /lets it get, list and watch\s+EndpointSlices there, nothing else/);
+    assert.match(notes, /kubectl auth can-i watch endpointslices\.discovery\.k8s\.io -n install --as system:serviceaccount:install:/);
+    assert.match(notes, /Session store: the chart's single Redis-compatible server/);
+    assert.match(notes, /helm test gw -n install/);
+  });
+
   test("the demo Service's EndpointSlice lists every demo pod, ready, by pod name", async () => {
     const pods = await demoPods(r);
     assert.equal(pods.length, 3);

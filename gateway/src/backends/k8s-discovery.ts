@@ -107,9 +107,14 @@ export class KubernetesDiscovery implements Discovery {
       if (this.#failing) this.#log.info('EndpointSlice watch restored');
       this.#failing = false;
     };
+    let lists = 0;
     const list = async () => {
       const result = await api.listNamespacedEndpointSlice({ namespace: this.#namespace, labelSelector: selector });
-      this.#log.debug({ slices: result.items.length, resourceVersion: result.metadata?.resourceVersion }, 'EndpointSlices listed');
+      // The informer lists only at start and when a watch was refused with 410 Gone (its resourceVersion was
+      // compacted away, e.g. after an API server restart): every list after the first is such a relist.
+      const fields = { slices: result.items.length, resourceVersion: result.metadata?.resourceVersion };
+      if (lists++ === 0) this.#log.debug(fields, 'EndpointSlices listed');
+      else this.#log.info(fields, 'EndpointSlices listed again: the watch had expired (410 Gone)');
       return result;
     };
     this.#informer = new ListWatch<V1EndpointSlice>(

@@ -9,12 +9,14 @@ export interface Release {
   name: string;
   /** The chart's resource name prefix. */
   fullname: string;
+  /** What `helm install` printed: the chart's NOTES.txt, rendered. */
+  installOutput: string;
 }
 
 export async function installChart(namespace: string, name: string, set: string[]): Promise<Release> {
   await createNamespace(namespace);
-  await helm(['install', name, CHART, '-n', namespace, '--wait', '--timeout', '180s', ...set.flatMap((s) => ['--set', s])], { timeoutMs: 240_000 });
-  return { namespace, name, fullname: `${name}-mcp-session-gateway` };
+  const installOutput = await helm(['install', name, CHART, '-n', namespace, '--wait', '--timeout', '180s', ...set.flatMap((s) => ['--set', s])], { timeoutMs: 240_000 });
+  return { namespace, name, fullname: `${name}-mcp-session-gateway`, installOutput };
 }
 
 export interface DemoPod {
