@@ -52,16 +52,22 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
   const forwarder = new Forwarder({ config, health, metrics, lifecycle });
 
+  // Series start at 0 for backends new to this replica only: discovery reports changes often (every pod
+  // state flip), and restarting a live backend's session gauge at 0 would show a false dip until the recount.
+  const withSeries = new Set<string>();
   registry.on('changed', () => {
     for (const b of registry.list()) {
-      metrics.addBackend(b.id);
+      if (!withSeries.has(b.id)) metrics.addBackend(b.id);
+      withSeries.add(b.id);
       metrics.backendUp.set({ backend: b.id }, b.healthy ? 1 : 0);
     }
   });
   registry.on('up', (b) => metrics.backendUp.set({ backend: b.id }, 1));
   registry.on('lost', (b, reason) => {
-    if (reason === 'removed') metrics.removeBackend(b.id);
-    else metrics.backendUp.set({ backend: b.id }, 0);
+    if (reason === 'removed') {
+      metrics.removeBackend(b.id);
+      withSeries.delete(b.id);
+    } else metrics.backendUp.set({ backend: b.id }, 0);
     void directory.unbindBackend(b.id).then((n) => {
       metrics.sessionsLost.inc({ reason: reason === 'down' ? 'backend_down' : 'backend_removed' }, n);
       placement.noteUnbound(b.id, n);

@@ -115,6 +115,8 @@ export class KubernetesDiscovery implements Discovery {
       const fields = { slices: result.items.length, resourceVersion: result.metadata?.resourceVersion };
       if (lists++ === 0) this.#log.debug(fields, 'EndpointSlices listed');
       else this.#log.info(fields, 'EndpointSlices listed again: the watch had expired (410 Gone)');
+      // A list is an answer even when it holds no slice (no add/delete event would say so).
+      this.#queuePublish();
       return result;
     };
     this.#informer = new ListWatch<V1EndpointSlice>(
@@ -131,8 +133,8 @@ export class KubernetesDiscovery implements Discovery {
     this.#informer.on('error', (err: unknown) => this.#failed(err));
     this.#log.info({ service: `${this.#namespace}/${name}`, port: this.#opts.port ?? '(first)', credentials: source }, 'following EndpointSlices');
     await this.#informer.start();
-    // The first list publishes even when the Service has no slice yet: an empty set is an answer too.
-    if (!this.#failing) this.#queuePublish();
+    // Let the publish the first list queued run first: the gateway probes what start() reported.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   status(): DiscoveryStatus {
