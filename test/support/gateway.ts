@@ -20,15 +20,10 @@ export interface GatewayOptions {
   redisUrl?: string;
   args?: string[];
   env?: Record<string, string>;
-  /** Command and arguments to run node under (e.g. `ip netns exec NAME`); default: node itself. */
-  wrapper?: string[];
-  /** Arguments for node before the script. */
-  nodeArgs?: string[];
 }
 
 export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
   const args = [
-    ...(o.nodeArgs ?? []),
     'gateway/src/main.ts',
     '--host',
     '127.0.0.1',
@@ -46,8 +41,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
     ...(o.redisUrl ? ['--redis-url', o.redisUrl] : []),
     ...(o.args ?? []),
   ];
-  const [command, ...prefix] = o.wrapper && o.wrapper.length > 0 ? [...o.wrapper, process.execPath] : [process.execPath];
-  const service = await spawnService(command as string, [...prefix, ...args], {
+  const service = await spawnService(process.execPath, args, {
     cwd: REPO,
     env: o.env,
     ready: (l) => l.msg === 'gateway listening',
