@@ -2,6 +2,7 @@
 // listener never serves these (separate Fastify instances on separate ports).
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Discovery, DiscoveryStatus } from './backends/discovery.ts';
 import type { BackendRegistry } from './backends/registry.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { GatewayMetrics } from './metrics/metrics.ts';
@@ -13,6 +14,7 @@ export interface AdminDeps {
   logger: Logger;
   lifecycle: Lifecycle;
   registry: BackendRegistry;
+  discovery: Discovery;
   placement: Placement;
   store: SessionStore;
   storeGuard: StoreGuard;
@@ -27,6 +29,8 @@ export interface Readiness {
   reasons: string[];
   liveBackends: number;
   store: { kind: string; answeredSinceStart: boolean; failing: boolean };
+  /** Informational: a failing discovery keeps the last known backends, so it does not pull readiness. */
+  discovery: DiscoveryStatus;
 }
 
 /**
@@ -47,6 +51,7 @@ export function readiness(d: AdminDeps): Readiness {
     reasons: d.storeGuard.degraded && ready ? ['session store failing: routing from local caches'] : reasons,
     liveBackends: live,
     store: { kind: d.store.kind, answeredSinceStart: d.storeGuard.answeredOnce, failing: d.storeGuard.degraded },
+    discovery: d.discovery.status(),
   };
 }
 

@@ -8,7 +8,7 @@ import { buildApp } from './app.ts';
 import { createAuthGuard } from './auth/create.ts';
 import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
-import { staticBackends } from './backends/static-discovery.ts';
+import { createDiscovery } from './backends/discovery.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { Forwarder } from './http/forwarder.ts';
 import { Quotas } from './http/quotas.ts';
@@ -94,16 +94,22 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     version,
   });
 
+  // Series start at 0 for backends new to this replica only: discovery reports changes often (every pod
+  // state flip), and restarting a live backend's session gauge at 0 would show a false dip until the recount.
+  const withSeries = new Set<string>();
   registry.on('changed', () => {
     for (const b of registry.list()) {
-      metrics.addBackend(b.id);
+      if (!withSeries.has(b.id)) metrics.addBackend(b.id);
+      withSeries.add(b.id);
       metrics.backendUp.set({ backend: b.id }, b.healthy ? 1 : 0);
     }
   });
   registry.on('up', (b) => metrics.backendUp.set({ backend: b.id }, 1));
   registry.on('lost', (b, reason) => {
-    if (reason === 'removed') metrics.removeBackend(b.id);
-    else metrics.backendUp.set({ backend: b.id }, 0);
+    if (reason === 'removed') {
+      metrics.removeBackend(b.id);
+      withSeries.delete(b.id);
+    } else metrics.backendUp.set({ backend: b.id }, 0);
     // Only sessions bound before this moment: by the time this runs (or another replica runs it) the backend
     // may have restarted and taken new sessions.
     const lostAt = Date.now();
@@ -114,7 +120,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     });
   });
 
-  registry.update(staticBackends(config.backends));
+  const discovery = await createDiscovery(config, (specs) => registry.update(specs), log);
+  try {
+    await discovery.start();
+  } catch (err) {
+    await discovery.close();
+    throw err;
+  }
   await health.probeAll();
   health.start();
 
@@ -162,7 +174,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     logger: log,
     auth,
   });
-  const admin = buildAdminApp({ logger: log, lifecycle, registry, placement, store, storeGuard, metrics, identityJwks: () => auth.identityJwks() });
+  const admin = buildAdminApp({ logger: log, lifecycle, registry, discovery, placement, store, storeGuard, metrics, identityJwks: () => auth.identityJwks() });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const mcpPort = (app.server.address() as AddressInfo).port;
@@ -174,6 +186,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       adminPort,
       mcpPath: config.mcpPath,
       store: config.redisUrl ? maskUrl(config.redisUrl) : 'memory',
+      discovery: config.discovery,
       backends: registry.list().map((b) => ({ id: b.id, healthy: b.healthy })),
     },
     'gateway listening',
@@ -199,6 +212,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       app.server.closeAllConnections();
       await appClosed;
       for (const t of timers) clearInterval(t);
+      await discovery.close();
       health.stop();
       await auth.close();
       await directory.close();

@@ -15,7 +15,8 @@ export interface GatewayProcess {
 }
 
 export interface GatewayOptions {
-  backends: string[];
+  /** Static backends; leave out (or empty) when `args` choose another discovery. */
+  backends?: string[];
   redisUrl?: string;
   args?: string[];
   env?: Record<string, string>;
@@ -32,8 +33,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
     '127.0.0.1',
     '--admin-port',
     '0',
-    '--backends',
-    o.backends.join(','),
+    ...(o.backends && o.backends.length > 0 ? ['--backends', o.backends.join(',')] : []),
     '--health-interval',
     '500ms',
     '--log-level',

@@ -12,6 +12,11 @@ export interface BackendSpec {
   ready: boolean;
   /** Discovery says it is going away (Kubernetes: terminating but serving): keep its sessions, add none. */
   draining: boolean;
+  /**
+   * Which incarnation of `id` this is (Kubernetes: the pod's UID). A StatefulSet recreates a pod under the
+   * same name, maybe even on the same IP: a new instance is a new server that holds none of the old sessions.
+   */
+  instance?: string;
 }
 
 export interface PoolOptions {
@@ -24,6 +29,7 @@ export class Backend {
   readonly url: URL;
   /** scheme://host:port, the pool's key. */
   readonly origin: string;
+  readonly instance: string | undefined;
   ready: boolean;
   draining: boolean;
   /** From health checks: passive (proxy errors) and active (probes). */
@@ -39,6 +45,7 @@ export class Backend {
     this.id = spec.id;
     this.url = spec.url;
     this.origin = spec.url.origin;
+    this.instance = spec.instance;
     this.ready = spec.ready;
     this.draining = spec.draining;
     this.pool = new Pool(this.origin, {

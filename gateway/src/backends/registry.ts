@@ -33,11 +33,14 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
     for (const spec of specs) {
       seen.add(spec.id);
       const existing = this.#backends.get(spec.id);
-      if (existing && existing.url.href === spec.url.href) {
+      if (existing && existing.url.href === spec.url.href && existing.instance === spec.instance) {
+        if (existing.ready !== spec.ready || existing.draining !== spec.draining) {
+          this.#log.info({ backend: spec.id, ready: spec.ready, draining: spec.draining }, 'backend state changed');
+        }
         existing.update(spec);
         continue;
       }
-      if (existing) this.#remove(existing); // same identity, new address: a different server
+      if (existing) this.#remove(existing); // same identity, new address or new incarnation: a different server
       this.#backends.set(spec.id, new Backend(spec, this.#pool));
       this.#log.info({ backend: spec.id, url: spec.url.href }, 'backend added');
     }

@@ -6,6 +6,8 @@ export function helpText(): string {
     'mcp-gateway: session-aware reverse proxy and load balancer for MCP (Streamable HTTP, HTTP+SSE, stateless).',
     '',
     'Usage: mcp-gateway --backends URL[,URL...] [--redis-url redis://host:6379] [options]',
+    '       mcp-gateway --discovery dns --dns-name mcp-headless.ns.svc.cluster.local:8080 [options]',
+    '       mcp-gateway --discovery kubernetes --k8s-service ns/mcp [--k8s-port mcp] [options]',
     '',
     'Every option can also be set by its environment variable, or in a JSON file given by',
     '--config FILE (CONFIG_FILE) whose keys are the flag names. Flags beat the environment, which beats the',

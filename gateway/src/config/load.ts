@@ -125,6 +125,19 @@ function crossCheck(c: GatewayConfig): string[] {
   if (c.redisMode !== 'standalone' && c.redisUrl === undefined) {
     problems.push(`--redis-url (REDIS_URL): --redis-mode ${c.redisMode} needs a Redis URL (credentials, TLS, and for cluster a seed node)`);
   }
+  if (c.discovery === 'dns' && !c.dnsName) problems.push('--dns-name (DNS_NAME): dns discovery needs the name to resolve');
+  if (c.discovery === 'kubernetes' && !c.k8sService) problems.push('--k8s-service (K8S_SERVICE): kubernetes discovery needs the Service to follow');
+  // An option of another discovery mode would be silently ignored: say so instead.
+  const belongs: Array<[boolean, string, GatewayConfig['discovery']]> = [
+    [c.backends.length > 0, '--backends (MCP_BACKENDS)', 'static'],
+    [c.dnsName !== undefined, '--dns-name (DNS_NAME)', 'dns'],
+    [c.dnsServers !== undefined, '--dns-server (DNS_SERVER)', 'dns'],
+    [c.k8sService !== undefined, '--k8s-service (K8S_SERVICE)', 'kubernetes'],
+    [c.k8sPort !== undefined, '--k8s-port (K8S_PORT)', 'kubernetes'],
+  ];
+  for (const [given, option, mode] of belongs) {
+    if (given && c.discovery !== mode) problems.push(`${option}: applies to --discovery ${mode} only, not ${c.discovery}`);
+  }
   if (c.port !== 0 && c.port === c.adminPort && c.host === c.adminHost) {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');
   }

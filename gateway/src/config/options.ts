@@ -22,9 +22,18 @@ import {
   parseScopes,
   type AuthConfig,
 } from './auth.ts';
+import {
+  parseDnsServers,
+  parseDnsTarget,
+  parseK8sPort,
+  parseK8sService,
+  type DnsTarget,
+  type K8sPort,
+  type K8sServiceRef,
+} from './discovery-values.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const DISCOVERY_MODES = ['static'] as const;
+export const DISCOVERY_MODES = ['static', 'dns', 'kubernetes'] as const;
 export const REDIS_MODES = ['standalone', 'sentinel', 'cluster'] as const;
 
 export interface GatewayConfig extends AuthConfig {
@@ -38,6 +47,11 @@ export interface GatewayConfig extends AuthConfig {
   messagesPath: string;
   backends: URL[];
   discovery: (typeof DISCOVERY_MODES)[number];
+  dnsName: DnsTarget | undefined;
+  dnsServers: string[] | undefined;
+  dnsIntervalMs: number;
+  k8sService: K8sServiceRef | undefined;
+  k8sPort: K8sPort | undefined;
   redisUrl: string | undefined;
   redisMode: (typeof REDIS_MODES)[number];
   redisUsername: string | undefined;
@@ -153,7 +167,47 @@ export const OPTIONS: readonly OptionSpec[] = [
       return urls;
     },
   },
-  { key: 'discovery', flag: 'discovery', env: 'DISCOVERY', defaultText: 'static', help: 'How backends are found: static (--backends).', parse: (r) => parseEnum(r, DISCOVERY_MODES) },
+  {
+    key: 'discovery',
+    flag: 'discovery',
+    env: 'DISCOVERY',
+    defaultText: 'static',
+    help: 'How backends are found: static (--backends), dns (--dns-name, re-resolved), kubernetes (EndpointSlices of --k8s-service).',
+    parse: (r) => parseEnum(r, DISCOVERY_MODES),
+  },
+  {
+    key: 'dnsName',
+    flag: 'dns-name',
+    env: 'DNS_NAME',
+    defaultText: '(none)',
+    help: 'dns discovery: host:port of a headless Service (A/AAAA records, one port), or an SRV name (_mcp._tcp.svc.ns.svc.cluster.local: a port per target).',
+    parse: parseDnsTarget,
+  },
+  {
+    key: 'dnsServers',
+    flag: 'dns-server',
+    env: 'DNS_SERVER',
+    defaultText: '(the system resolver)',
+    help: 'dns discovery: comma-separated resolver addresses (ip or ip:port) to ask instead of /etc/resolv.conf.',
+    parse: parseDnsServers,
+  },
+  { key: 'dnsIntervalMs', flag: 'dns-interval', env: 'DNS_INTERVAL', defaultText: '5s', help: 'dns discovery: how often --dns-name is resolved again.', parse: nonZeroDuration },
+  {
+    key: 'k8sService',
+    flag: 'k8s-service',
+    env: 'K8S_SERVICE',
+    defaultText: '(none)',
+    help: 'kubernetes discovery: the Service whose EndpointSlices list the backend pods, as name (own namespace) or namespace/name.',
+    parse: parseK8sService,
+  },
+  {
+    key: 'k8sPort',
+    flag: 'k8s-port',
+    env: 'K8S_PORT',
+    defaultText: '(the Service\'s first port)',
+    help: 'kubernetes discovery: the Service port name, or the pods\' port number, that serves MCP.',
+    parse: parseK8sPort,
+  },
   {
     key: 'redisUrl',
     flag: 'redis-url',

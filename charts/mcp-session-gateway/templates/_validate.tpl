@@ -1,0 +1,67 @@
+{{/*
+Rules that span several values (values.schema.json checks each value alone). Every broken rule is collected
+and reported in one failure, so a user fixes them all in one round.
+*/}}
+{{- define "mcp-session-gateway.validateValues" -}}
+{{- $v := .Values }}
+{{- $problems := list }}
+{{- $r := $v.redis }}
+{{- $shared := include "mcp-session-gateway.sharedStore" . }}
+{{- if and (not $shared) (or (gt (int $v.replicaCount) 1) $v.autoscaling.enabled) }}
+{{- $problems = append $problems "replicaCount > 1 (or autoscaling.enabled) needs a shared session store: set redis.internal.enabled, redis.url, or redis.existingSecret with redis.existingSecretUrlKey (each replica would otherwise know only its own sessions)" }}
+{{- end }}
+{{- if and $r.internal.enabled (or $r.url $r.existingSecret) }}
+{{- $problems = append $problems "redis.internal.enabled and an external Redis (redis.url / redis.existingSecret) exclude each other: pick one" }}
+{{- end }}
+{{- if and $r.existingSecretUrlKey $r.existingSecretPasswordKey }}
+{{- $problems = append $problems "redis.existingSecretUrlKey and redis.existingSecretPasswordKey exclude each other: the URL key holds the password already" }}
+{{- end }}
+{{- if and (or $r.existingSecretUrlKey $r.existingSecretPasswordKey) (not $r.existingSecret) }}
+{{- $problems = append $problems "redis.existingSecretUrlKey / redis.existingSecretPasswordKey name a key of redis.existingSecret, which is empty" }}
+{{- end }}
+{{- if and $r.existingSecret (not (or $r.existingSecretUrlKey $r.existingSecretPasswordKey)) }}
+{{- $problems = append $problems "redis.existingSecret is set but neither redis.existingSecretUrlKey nor redis.existingSecretPasswordKey says which key to read" }}
+{{- end }}
+{{- if and $r.existingSecretUrlKey $r.url }}
+{{- $problems = append $problems "redis.url must stay empty when redis.existingSecretUrlKey provides the whole URL" }}
+{{- end }}
+{{- if and $r.existingSecretPasswordKey (not $r.url) }}
+{{- $problems = append $problems "redis.existingSecretPasswordKey needs redis.url (the password is spliced into it)" }}
+{{- end }}
+{{- $d := $v.discovery }}
+{{- if and (eq $d.mode "static") (empty $d.static.backends) }}
+{{- $problems = append $problems "discovery.mode static needs discovery.static.backends" }}
+{{- end }}
+{{- if and (eq $d.mode "dns") (not $d.dns.name) }}
+{{- $problems = append $problems "discovery.mode dns needs discovery.dns.name" }}
+{{- end }}
+{{- if and (ne $d.mode "static") (not (empty $d.static.backends)) }}
+{{- $problems = append $problems (printf "discovery.static.backends applies to discovery.mode static, not %s" $d.mode) }}
+{{- end }}
+{{- if and (ne $d.mode "dns") $d.dns.name }}
+{{- $problems = append $problems (printf "discovery.dns.name applies to discovery.mode dns, not %s" $d.mode) }}
+{{- end }}
+{{- if and (ne $d.mode "kubernetes") (or $d.kubernetes.service $d.kubernetes.port) }}
+{{- $problems = append $problems (printf "discovery.kubernetes.* applies to discovery.mode kubernetes, not %s" $d.mode) }}
+{{- end }}
+{{- if and (eq $d.mode "kubernetes") (not $v.serviceAccount.create) (not $v.serviceAccount.name) }}
+{{- $problems = append $problems "discovery.mode kubernetes needs a ServiceAccount: serviceAccount.create, or serviceAccount.name of an existing one" }}
+{{- end }}
+{{- $g := $v.gateway }}
+{{- if eq (int $g.port) (int $g.adminPort) }}
+{{- $problems = append $problems "gateway.port and gateway.adminPort must differ (the admin port never serves MCP)" }}
+{{- end }}
+{{- if eq (int $v.service.port) (int $v.service.adminPort) }}
+{{- $problems = append $problems "service.port and service.adminPort must differ" }}
+{{- end }}
+{{- $needed := add $g.drainDelaySeconds $g.shutdownTimeoutSeconds 2 }}
+{{- if lt (int $v.terminationGracePeriodSeconds) (int $needed) }}
+{{- $problems = append $problems (printf "terminationGracePeriodSeconds (%d) must be at least gateway.drainDelaySeconds + gateway.shutdownTimeoutSeconds + 2 (%d), or Kubernetes kills the gateway mid-drain" (int $v.terminationGracePeriodSeconds) (int $needed)) }}
+{{- end }}
+{{- if and $v.autoscaling.enabled (gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) }}
+{{- $problems = append $problems "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if $problems }}
+{{- fail (printf "\n\ninvalid values for mcp-session-gateway:\n  - %s\n" (join "\n  - " $problems)) }}
+{{- end }}
+{{- end }}

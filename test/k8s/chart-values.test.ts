@@ -1,0 +1,91 @@
+// The chart's values contract, without a cluster: values.schema.json refuses unknown keys and wrong types,
+// validateValues reports every cross-value problem at once, kubeVersion is enforced, and values.yaml documents
+// every value the schema declares (and nothing else).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { isMap, parseDocument, type YAMLMap } from 'yaml';
+import { CHART, helm, requireBinaries, tryHelm } from './support/cluster.ts';
+
+describe('Helm chart values', () => {
+  before(() => requireBinaries());
+
+  test('values.schema.json refuses unknown keys and ill-typed values, naming the path', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--set', 'bogus=1'], /additional properties 'bogus' not allowed/],
+      [['--set', 'gateway.verbose=true'], /at '\/gateway': additional properties 'verbose' not allowed/],
+      [['--set-json', 'networkPolicy.mcpFrom=[{"podSelector":{},"port":80}]'], /networkPolicy\/mcpFrom\/0': additional properties 'port' not allowed/],
+      [['--set', 'gateway.port=http'], /at '\/gateway\/port': got string, want integer/],
+      [['--set', 'replicaCount=0'], /at '\/replicaCount': minimum: got 0, want 1/],
+      [['--set', 'discovery.mode=consul'], /at '\/discovery\/mode': value must be one of/],
+      [['--set', 'gateway.sessionTtl=1hour'], /at '\/gateway\/sessionTtl': '1hour' does not match pattern/],
+      [['--set-string', 'redis.internal.enabled=yes'], /at '\/redis\/internal\/enabled': got string, want boolean/],
+      [['--set', 'redis.url=http://redis:6379'], /at '\/redis\/url'/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await tryHelm(['template', 'mcp', CHART, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} was accepted`);
+      assert.match(r.stderr, expected, args.join(' '));
+    }
+  });
+
+  test('rules across values are checked together, every broken one reported at once', async () => {
+    const r = await tryHelm(['template', 'mcp', CHART, '--set', 'redis.internal.enabled=false', '--set', 'discovery.mode=static', '--set', 'discovery.dns.name=x:1', '--set', 'terminationGracePeriodSeconds=10']);
+    assert.notEqual(r.code, 0);
+    const problems = r.stderr.split('\n').filter((l) => l.startsWith('  - '));
+    assert.equal(problems.length, 4, r.stderr);
+    assert.match(r.stderr, /needs a shared session store/);
+    assert.match(r.stderr, /discovery.mode static needs discovery.static.backends/);
+    assert.match(r.stderr, /discovery.dns.name applies to discovery.mode dns, not static/);
+    assert.match(r.stderr, /terminationGracePeriodSeconds \(10\) must be at least .* \(27\)/);
+  });
+
+  test('kubeVersion: refused below Kubernetes 1.26 (EndpointSlice serving/terminating), accepted from it', async () => {
+    const old = await tryHelm(['template', 'mcp', CHART, '--kube-version', '1.25.9']);
+    assert.notEqual(old.code, 0);
+    assert.match(old.stderr, /incompatible with Kubernetes v1\.25\.9/);
+    await helm(['template', 'mcp', CHART, '--kube-version', '1.26.0']);
+  });
+
+  test('values.yaml documents every value, and the schema declares exactly the keys values.yaml has', () => {
+    interface Schema {
+      properties?: Record<string, Schema>;
+    }
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Schema;
+    const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
+    const undocumented: string[] = [];
+    const notInSchema: string[] = [];
+    const seen = new Set<string>();
+    // Walks the keys the schema calls values (its properties), not the entries of free-form maps.
+    const walk = (node: unknown, s: Schema | undefined, path: string) => {
+      if (!isMap(node)) return;
+      (node as YAMLMap).items.forEach((pair, i) => {
+        const key = String((pair.key as { value: unknown }).value);
+        const full = path ? `${path}.${key}` : key;
+        seen.add(full);
+        const comment = (pair.key as { commentBefore?: string }).commentBefore ?? (i === 0 ? (node as YAMLMap).commentBefore : undefined) ?? '';
+        if (!comment.includes('-- ')) undocumented.push(full);
+        const sub = s?.properties?.[key];
+        if (!sub) notInSchema.push(full);
+        else if (sub.properties) walk(pair.value, sub, full);
+      });
+    };
+    walk(doc.contents, schema, '');
+    assert.deepEqual(undocumented, [], 'every value has a "# -- ..." comment above it');
+    assert.deepEqual(notInSchema, [], 'every value is declared in values.schema.json');
+    const declared: string[] = [];
+    const list = (s: Schema, path: string) => {
+      for (const [k, sub] of Object.entries(s.properties ?? {})) {
+        const full = path ? `${path}.${k}` : k;
+        if (full === 'global') continue; // Helm's own
+        // Kubernetes' own types pass through: their optional fields need no default here.
+        if (/^(podSecurityContext|securityContext|affinity)\./.test(full)) continue;
+        declared.push(full);
+        list(sub, full);
+      }
+    };
+    list(schema, '');
+    assert.deepEqual(declared.filter((k) => !seen.has(k)), [], 'every schema property has a default in values.yaml');
+  });
+});

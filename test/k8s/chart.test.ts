@@ -1,0 +1,236 @@
+// The Helm chart, rendered over several values sets and checked three ways: helm lint --strict; every rendered
+// object validated by the run's real kube-apiserver (server-side dry run, strict field validation: its OpenAPI
+// schemas, admission, and the ServiceMonitor CRD of prometheus-operator); and what each set must contain
+// (RBAC exactly when kubernetes discovery is on, non-root read-only containers, probes, drain timing), and the
+// helm test pod's script against a real gateway. The values contract alone: chart-values.test.ts.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { CHART, createNamespace, helm, K8S_BIN, kubectl, parseManifests, requireCluster, run, scratchDir, type K8sObject } from './support/cluster.ts';
+import { containersOf, dryRun, envOf, podSpecOf, seconds } from './support/manifests.ts';
+import { freePort } from '../support/redis.ts';
+import { startTopology } from '../support/topology.ts';
+import { eventually } from '../support/wait.ts';
+
+const SECRET_DIGEST = `sha256:${'a'.repeat(64)}`;
+
+/** The values sets the chart is rendered with; each is installed as release "mcp" in a namespace of its own. */
+const SETS: Record<string, Record<string, unknown>> = {
+  defaults: {},
+  'every option on': {
+    replicaCount: 3,
+    image: { tag: '1.2.3', digest: SECRET_DIGEST, pullPolicy: 'Always' },
+    imagePullSecrets: ['regcred'],
+    nameOverride: 'mcpgw',
+    gateway: { logLevel: 'debug', sessionTtl: '30m', drainDelaySeconds: 10, shutdownTimeoutSeconds: 40, extraEnv: [{ name: 'UPSTREAM_TIMEOUT', value: '10m' }] },
+    discovery: { kubernetes: { service: 'weather', port: 'mcp' } },
+    service: { type: 'LoadBalancer', annotations: { 'example.com/lb': 'internal' } },
+    serviceAccount: { name: 'mcp-gateway', annotations: { 'example.com/role': 'gateway' } },
+    podAnnotations: { 'example.com/team': 'platform' },
+    podLabels: { team: 'platform' },
+    terminationGracePeriodSeconds: 60,
+    topologySpread: { whenUnsatisfiable: 'DoNotSchedule', maxSkew: 2 },
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'mcp', effect: 'NoSchedule' }],
+    affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['edge'] }] } }] } },
+    priorityClassName: 'mcp-critical',
+    podDisruptionBudget: { maxUnavailable: '50%' },
+    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 60 },
+    metrics: { serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prometheus' } } },
+    networkPolicy: {
+      enabled: true,
+      mcpFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'agents' } } }],
+      adminFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
+    },
+    demo: { enabled: true, replicaCount: 2, terminationGracePeriodSeconds: 10 },
+  },
+  'external Redis, password from a Secret': {
+    redis: { internal: { enabled: false }, url: 'rediss://redis.example.com:6380/2', existingSecret: 'redis-credentials', existingSecretPasswordKey: 'password' },
+  },
+  'external Redis, URL from a Secret': { redis: { internal: { enabled: false }, existingSecret: 'redis-credentials', existingSecretUrlKey: 'url' } },
+  demo: { demo: { enabled: true } },
+  'kubernetes discovery of a Service in another namespace': { discovery: { kubernetes: { service: 'mcp-servers/weather', port: 'mcp' } } },
+  'dns discovery': { discovery: { mode: 'dns', dns: { name: '_mcp._tcp.weather.mcp-servers.svc.cluster.local' } } },
+  'static discovery, one replica, in-memory store': {
+    replicaCount: 1,
+    redis: { internal: { enabled: false } },
+    discovery: { mode: 'static', static: { backends: ['http://mcp-0.mcp:3000/mcp', 'http://mcp-1.mcp:3000/mcp'] } },
+  },
+};
+
+const ENDPOINTSLICE_RULES = [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }];
+
+function valuesFile(values: Record<string, unknown>): string {
+  const file = join(scratchDir('values-'), 'values.json');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+async function render(values: Record<string, unknown>, namespace: string, extra: string[] = []): Promise<K8sObject[]> {
+  return parseManifests(await helm(['template', 'mcp', CHART, '-n', namespace, '-f', valuesFile(values), ...extra]));
+}
+
+const byKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
+const one = (objs: K8sObject[], kind: string, component?: string) => {
+  const found = byKind(objs, kind).filter((o) => !component || o.metadata.labels?.['app.kubernetes.io/component'] === component);
+  assert.equal(found.length, 1, `one ${kind}${component ? ` (${component})` : ''}, got ${found.length}`);
+  return found[0] as K8sObject;
+};
+
+describe('Helm chart', () => {
+  const rendered = new Map<string, { namespace: string; objects: K8sObject[] }>();
+
+  before(async () => {
+    requireCluster();
+    // The ServiceMonitor kind comes from prometheus-operator's CRD (build.sh fetched it from its Go module).
+    await kubectl(['apply', '--server-side', '-f', join(K8S_BIN, 'crds/servicemonitors.yaml')]);
+    await kubectl(['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
+    await createNamespace('mcp-servers');
+    let i = 0;
+    for (const [name, values] of Object.entries(SETS)) {
+      const namespace = await createNamespace(`chart-${i++}`);
+      rendered.set(name, { namespace, objects: await render(values, namespace) });
+    }
+    // Pods (the helm test pod) are admitted only once the namespace's default ServiceAccount exists.
+    for (const { namespace } of rendered.values()) {
+      await eventually(`default ServiceAccount in ${namespace}`, async () => (await kubectl(['-n', namespace, 'get', 'sa', 'default', '-o', 'name'])).trim() !== '');
+    }
+  });
+
+  test('helm lint --strict passes with every values set', async () => {
+    for (const values of Object.values(SETS)) await helm(['lint', '--strict', CHART, '-f', valuesFile(values)]);
+  });
+
+  for (const name of Object.keys(SETS)) {
+    test(`${name}: every rendered object passes the API server's validation (server-side dry run, strict)`, async () => {
+      // Each object carries its namespace (the release's, or the followed Service's for the Role).
+      const { objects } = rendered.get(name)!;
+      const accepted = await dryRun(objects);
+      assert.deepEqual(accepted, objects.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    });
+  }
+
+  test('every container runs as non-root on a read-only root filesystem without capabilities, with resources', () => {
+    for (const [name, { objects }] of rendered) {
+      for (const o of objects.filter((x) => ['Deployment', 'Pod'].includes(x.kind))) {
+        const pod = podSpecOf(o);
+        assert.equal(pod.securityContext?.runAsNonRoot, true, `${name}: ${o.kind}/${o.metadata.name} runAsNonRoot`);
+        for (const c of containersOf(o)) {
+          const where = `${name}: ${o.metadata.name}/${c.name}`;
+          assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${where} readOnlyRootFilesystem`);
+          assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${where} allowPrivilegeEscalation`);
+          assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${where} drops all capabilities`);
+          assert.ok(c.resources?.requests && c.resources.limits?.memory, `${where} has requests and a memory limit`);
+        }
+      }
+    }
+  });
+
+  test('the gateway: probes on the admin port, a drain that fits the grace period, spread over zones and nodes', () => {
+    for (const [name, { objects }] of rendered) {
+      const deploy = one(objects, 'Deployment', 'gateway');
+      const [gw] = containersOf(deploy);
+      assert.deepEqual([gw?.livenessProbe?.httpGet?.path, gw?.livenessProbe?.httpGet?.port], ['/healthz', 'admin'], name);
+      assert.deepEqual([gw?.readinessProbe?.httpGet?.path, gw?.readinessProbe?.httpGet?.port], ['/readyz', 'admin'], name);
+      const config = one(objects, 'ConfigMap').data as Record<string, string>;
+      const grace = podSpecOf(deploy).terminationGracePeriodSeconds as number;
+      assert.ok(seconds(config.DRAIN_DELAY!) + seconds(config.SHUTDOWN_TIMEOUT!) < grace, `${name}: drain ${config.DRAIN_DELAY} + ${config.SHUTDOWN_TIMEOUT} < ${grace} s`);
+      const keys = (podSpecOf(deploy).topologySpreadConstraints as Array<{ topologyKey: string }>).map((t) => t.topologyKey);
+      assert.deepEqual(keys, ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'], name);
+    }
+    const defaults = rendered.get('defaults')!.objects;
+    assert.equal((one(defaults, 'Deployment', 'gateway').spec as { replicas: number }).replicas, 2);
+    assert.deepEqual(
+      defaults.map((o) => o.kind).sort(),
+      ['ConfigMap', 'Deployment', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
+    );
+  });
+
+  test('RBAC: a Role for EndpointSlices (get, list, watch) exactly when kubernetes discovery is on, in the Service namespace', () => {
+    for (const [name, { namespace, objects }] of rendered) {
+      assert.equal(objects.filter((o) => o.kind.startsWith('Cluster')).length, 0, `${name}: nothing cluster-wide`);
+      const config = one(objects, 'ConfigMap').data as Record<string, string>;
+      const deploy = one(objects, 'Deployment', 'gateway');
+      const sa = one(objects, 'ServiceAccount') as K8sObject & { automountServiceAccountToken: boolean };
+      if (config.DISCOVERY !== 'kubernetes') {
+        assert.deepEqual(objects.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding'), [], `${name}: no RBAC`);
+        assert.equal(sa.automountServiceAccountToken, false, `${name}: no API token in the pod`);
+        assert.equal(podSpecOf(deploy).automountServiceAccountToken, false);
+        continue;
+      }
+      const role = one(objects, 'Role') as K8sObject & { rules: unknown };
+      const binding = one(objects, 'RoleBinding') as K8sObject & { roleRef: { name: string }; subjects: Array<{ kind: string; name: string; namespace: string }> };
+      assert.deepEqual(role.rules, ENDPOINTSLICE_RULES, `${name}: EndpointSlices, read only`);
+      const serviceNamespace = config.K8S_SERVICE!.includes('/') ? config.K8S_SERVICE!.split('/')[0] : namespace;
+      assert.equal(role.metadata.namespace, serviceNamespace, `${name}: the Role is where the Service is`);
+      assert.equal(binding.metadata.namespace, serviceNamespace);
+      assert.equal(binding.roleRef.name, role.metadata.name);
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace }]);
+      assert.equal(podSpecOf(deploy).serviceAccountName, sa.metadata.name);
+      assert.equal(sa.automountServiceAccountToken, true);
+    }
+    const off = SETS['kubernetes discovery of a Service in another namespace']!;
+    return render({ ...off, rbac: { create: false } }, 'x').then((objs) => assert.deepEqual(objs.filter((o) => o.kind.includes('Role')), [], 'rbac.create=false'));
+  });
+
+  test('discovery settings reach the gateway: the demo Service by default with demo on, a Service of another namespace by namespace/name', () => {
+    const config = (set: string) => one(rendered.get(set)!.objects, 'ConfigMap').data as Record<string, string>;
+    assert.deepEqual([config('defaults').DISCOVERY, config('defaults').K8S_SERVICE], ['kubernetes', 'mcp-server']);
+    assert.equal(config('demo').K8S_SERVICE, 'mcp-mcp-session-gateway-demo');
+    const demo = one(rendered.get('demo')!.objects, 'Deployment', 'demo-backend');
+    assert.deepEqual(envOf(containersOf(demo)[0]!).REPLICA_NAME, { valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, 'whoami names the pod');
+    assert.deepEqual([config('kubernetes discovery of a Service in another namespace').K8S_SERVICE, config('kubernetes discovery of a Service in another namespace').K8S_PORT], ['mcp-servers/weather', 'mcp']);
+    assert.deepEqual([config('dns discovery').DISCOVERY, config('dns discovery').DNS_NAME], ['dns', '_mcp._tcp.weather.mcp-servers.svc.cluster.local']);
+    assert.equal(config('static discovery, one replica, in-memory store').MCP_BACKENDS, 'http://mcp-0.mcp:3000/mcp,http://mcp-1.mcp:3000/mcp');
+  });
+
+  test('Redis: the chart-made one by default, an external one with its credentials only in the Secret, none for one replica', () => {
+    const gatewayEnv = (set: string) => envOf(containersOf(one(rendered.get(set)!.objects, 'Deployment', 'gateway'))[0]!);
+    assert.deepEqual(gatewayEnv('defaults').REDIS_URL, { value: 'redis://mcp-mcp-session-gateway-redis:6379' });
+    one(rendered.get('defaults')!.objects, 'Deployment', 'redis');
+    const withPassword = gatewayEnv('external Redis, password from a Secret');
+    assert.deepEqual(withPassword.REDIS_PASSWORD, { valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'password' } } });
+    // Kubernetes expands $(REDIS_PASSWORD) from the variable defined before it: the password never sits in the spec.
+    assert.deepEqual(withPassword.REDIS_URL, { value: 'rediss://:$(REDIS_PASSWORD)@redis.example.com:6380/2' });
+    assert.deepEqual(gatewayEnv('external Redis, URL from a Secret').REDIS_URL, { valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'url' } } });
+    assert.equal(gatewayEnv('static discovery, one replica, in-memory store').REDIS_URL, undefined);
+    for (const set of ['external Redis, password from a Secret', 'external Redis, URL from a Secret', 'static discovery, one replica, in-memory store']) {
+      assert.equal(byKind(rendered.get(set)!.objects, 'Deployment').filter((d) => d.metadata.name.endsWith('-redis')).length, 0, `${set}: no chart Redis`);
+    }
+  });
+
+  test('every option on: HPA instead of replicas, ServiceMonitor, NetworkPolicies, image by digest, PDB', () => {
+    const objs = rendered.get('every option on')!.objects;
+    const deploy = one(objs, 'Deployment', 'gateway');
+    assert.equal((deploy.spec as { replicas?: number }).replicas, undefined, 'the HPA owns the replica count');
+    assert.equal((one(objs, 'HorizontalPodAutoscaler').spec as { minReplicas: number }).minReplicas, 3);
+    assert.equal(containersOf(deploy)[0]!.image, `ghcr.io/mcp-session-gateway/gateway@${SECRET_DIGEST}`);
+    assert.equal(one(objs, 'ServiceMonitor').metadata.labels?.release, 'prometheus');
+    assert.deepEqual(byKind(objs, 'NetworkPolicy').map((n) => n.metadata.name).sort(), ['mcp-mcpgw', 'mcp-mcpgw-redis']);
+    assert.equal((one(objs, 'PodDisruptionBudget').spec as { maxUnavailable: string }).maxUnavailable, '50%');
+  });
+
+  test("the helm test pod's script: a real initialize through a gateway passes; no gateway, or no backend, fails", async () => {
+    const pod = one(rendered.get('defaults')!.objects, 'Pod');
+    const [exe, ...args] = containersOf(pod)[0]!.command!;
+    assert.equal(exe, '/nodejs/bin/node', 'runs on the Node of the gateway image');
+    const runScript = (url: string) => run(process.execPath, args, { env: { MCP_URL: url }, timeoutMs: 60_000 });
+    const topo = await startTopology({ store: 'memory', backends: ['demo'] });
+    try {
+      const url = topo.entries()[0]!;
+      const okRun = await runScript(url);
+      assert.equal(okRun.code, 0, okRun.stderr);
+      assert.match(okRun.stdout, /^ok: mcp-gateway-demo 1\.0\.0 answered initialize \(protocol 2025-11-25\)/);
+      await topo.backends[0]!.kill();
+      const noBackend = await runScript(url);
+      assert.equal(noBackend.code, 1);
+      assert.match(noBackend.stderr, /FAIL .*: status 50[23]/);
+    } finally {
+      await topo.stop();
+    }
+    const nothing = await runScript(`http://127.0.0.1:${await freePort()}/mcp`);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /FAIL .*: no answer: ECONNREFUSED/);
+  });
+});

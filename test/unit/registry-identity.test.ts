@@ -1,0 +1,33 @@
+// The registry keys backends by identity: a changed address or a new incarnation of the same pod name is a
+// different server, so the old one is reported lost (its sessions get unbound) and a fresh one takes its place.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import type { BackendSpec } from '../../gateway/src/backends/backend.ts';
+import { BackendRegistry } from '../../gateway/src/backends/registry.ts';
+
+function spec(id: string, ip: string, instance?: string, ready = true, draining = false): BackendSpec {
+  return { id, url: new URL(`http://${ip}:8080/mcp`), ready, draining, ...(instance ? { instance } : {}) };
+}
+
+test('same pod name, new UID (a StatefulSet pod recreated on the same IP): the old backend is lost', async () => {
+  const registry = new BackendRegistry({ connectTimeoutMs: 1000, headersTimeoutMs: 1000 }, pino({ level: 'silent' }));
+  const lost: string[] = [];
+  registry.on('lost', (b, reason) => lost.push(`${b.id}/${b.instance}:${reason}`));
+  registry.update([spec('web-0', '198.18.0.1', 'uid-1'), spec('web-1', '198.18.0.2', 'uid-2')]);
+  const first = registry.get('web-0');
+
+  registry.update([spec('web-0', '198.18.0.1', 'uid-1', false, true), spec('web-1', '198.18.0.2', 'uid-2')]);
+  assert.equal(registry.get('web-0'), first, 'a state change keeps the backend');
+  assert.deepEqual([first?.ready, first?.draining, first?.acceptsNew, first?.servesExisting], [false, true, false, true]);
+  assert.deepEqual(lost, []);
+
+  registry.update([spec('web-0', '198.18.0.1', 'uid-3'), spec('web-1', '198.18.0.2', 'uid-2')]);
+  assert.deepEqual(lost, ['web-0/uid-1:removed']);
+  assert.notEqual(registry.get('web-0'), first);
+  assert.equal(registry.get('web-0')?.instance, 'uid-3');
+
+  registry.update([spec('web-1', '198.18.0.2', 'uid-2')]);
+  assert.deepEqual(lost, ['web-0/uid-1:removed', 'web-0/uid-3:removed']);
+  await registry.close();
+});
