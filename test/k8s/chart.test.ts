@@ -221,7 +221,7 @@ describe('Helm chart', () => {
       const url = topo.entries()[0]!;
       const okRun = await runScript(url);
       assert.equal(okRun.code, 0, okRun.stderr);
-      assert.match(okRun.stdout, /^ok: mcp-gateway-demo 1\.0\.0 answered initialize \(protocol 2025-11-25\)/);
+      assert.match(okRun.stdout, /^ok: mcp-gateway-demo \d+\.\d+\.\d+ answered initialize \(protocol 2025-11-25\)/);
       await topo.backends[0]!.kill();
       const noBackend = await runScript(url);
       assert.equal(noBackend.code, 1);

@@ -105,6 +105,7 @@ describe('MCP traffic through the gateway to pods that come and go', () => {
 
     // Gone after its grace period: its sessions are unbound.
     await backendsWhen(`${draining} gone`, (b) => !b.some((x) => x.id === draining));
+    await eventually(`${draining}'s host stopped`, () => !hosts.hosts().some((h) => h.pod === draining), WAIT);
     for (const c of itsClients) assert.deepEqual(await probeSession(gw.mcpUrl, c.sessionId()), { status: 404, code: -32001 });
     for (const c of itsClients) {
       const again = await connect();
@@ -122,6 +123,9 @@ describe('MCP traffic through the gateway to pods that come and go', () => {
     await kubectl(['-n', r.namespace, 'delete', 'pod', victim, '--grace-period=0', '--force']);
 
     await backendsWhen(`${victim} gone`, (b) => !b.some((x) => x.id === victim));
+    // Its process goes with the pod, as a container's would. (Until the test's host for it stops, the old process
+    // would still answer at an IP kwok may already have handed to the replacement, which no real cluster allows.)
+    await eventually(`${victim}'s host stopped`, () => !hosts.hosts().some((h) => h.pod === victim), WAIT);
     for (const c of itsClients) assert.deepEqual(await probeSession(gw.mcpUrl, c.sessionId()), { status: 404, code: -32001 }, 'its sessions are gone');
     for (const c of others) assert.equal(await homeOf(c), home.get(c), 'the other sessions carry on, on their pods');
 
