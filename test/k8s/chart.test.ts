@@ -4,9 +4,10 @@
 // (RBAC exactly when kubernetes discovery is on, non-root read-only containers, probes, drain timing), and the
 // helm test pod's script against a real gateway. The values contract alone: chart-values.test.ts.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { CHART, createNamespace, helm, K8S_BIN, kubectl, parseManifests, requireCluster, run, scratchDir, type K8sObject } from './support/cluster.ts';
 import { containersOf, dryRun, envOf, podSpecOf, seconds } from './support/manifests.ts';
 import { freePort } from '../support/redis.ts';
@@ -37,7 +38,11 @@ const SETS: Record<string, Record<string, unknown>> = {
     priorityClassName: 'mcp-critical',
     podDisruptionBudget: { maxUnavailable: '50%' },
     autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 12, targetCPUUtilizationPercentage: 60 },
-    metrics: { serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prometheus' } } },
+    metrics: {
+      serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prometheus' } },
+      dashboard: { enabled: true, annotations: { grafana_folder: 'MCP' } },
+      prometheusRule: { enabled: true, labels: { release: 'prometheus' } },
+    },
     networkPolicy: {
       enabled: true,
       mcpFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'agents' } } }],
@@ -78,14 +83,23 @@ const one = (objs: K8sObject[], kind: string, component?: string) => {
   return found[0] as K8sObject;
 };
 
+/** The gateway's own ConfigMap (the dashboard's is another one). */
+const gatewayConfig = (objs: K8sObject[]) => {
+  const found = byKind(objs, 'ConfigMap').filter((c) => !c.metadata.name.endsWith('-dashboard'));
+  assert.equal(found.length, 1, `one gateway ConfigMap, got ${found.length}`);
+  return found[0] as K8sObject;
+};
+
 describe('Helm chart', () => {
   const rendered = new Map<string, { namespace: string; objects: K8sObject[] }>();
 
   before(async () => {
     requireCluster();
     // The ServiceMonitor kind comes from prometheus-operator's CRD (build.sh fetched it from its Go module).
-    await kubectl(['apply', '--server-side', '-f', join(K8S_BIN, 'crds/servicemonitors.yaml')]);
-    await kubectl(['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
+    for (const crd of ['servicemonitors', 'prometheusrules']) {
+      await kubectl(['apply', '--server-side', '-f', join(K8S_BIN, `crds/${crd}.yaml`)]);
+      await kubectl(['wait', '--for=condition=Established', `crd/${crd}.monitoring.coreos.com`, '--timeout=60s']);
+    }
     await createNamespace('mcp-servers');
     let i = 0;
     for (const [name, values] of Object.entries(SETS)) {
@@ -133,7 +147,7 @@ describe('Helm chart', () => {
       const [gw] = containersOf(deploy);
       assert.deepEqual([gw?.livenessProbe?.httpGet?.path, gw?.livenessProbe?.httpGet?.port], ['/healthz', 'admin'], name);
       assert.deepEqual([gw?.readinessProbe?.httpGet?.path, gw?.readinessProbe?.httpGet?.port], ['/readyz', 'admin'], name);
-      const config = one(objects, 'ConfigMap').data as Record<string, string>;
+      const config = gatewayConfig(objects).data as Record<string, string>;
       const grace = podSpecOf(deploy).terminationGracePeriodSeconds as number;
       assert.ok(seconds(config.DRAIN_DELAY!) + seconds(config.SHUTDOWN_TIMEOUT!) < grace, `${name}: drain ${config.DRAIN_DELAY} + ${config.SHUTDOWN_TIMEOUT} < ${grace} s`);
       const keys = (podSpecOf(deploy).topologySpreadConstraints as Array<{ topologyKey: string }>).map((t) => t.topologyKey);
@@ -150,7 +164,7 @@ describe('Helm chart', () => {
   test('RBAC: a Role for EndpointSlices (get, list, watch) exactly when kubernetes discovery is on, in the Service namespace', () => {
     for (const [name, { namespace, objects }] of rendered) {
       assert.equal(objects.filter((o) => o.kind.startsWith('Cluster')).length, 0, `${name}: nothing cluster-wide`);
-      const config = one(objects, 'ConfigMap').data as Record<string, string>;
+      const config = gatewayConfig(objects).data as Record<string, string>;
       const deploy = one(objects, 'Deployment', 'gateway');
       const sa = one(objects, 'ServiceAccount') as K8sObject & { automountServiceAccountToken: boolean };
       if (config.DISCOVERY !== 'kubernetes') {
@@ -175,7 +189,7 @@ describe('Helm chart', () => {
   });
 
   test('discovery settings reach the gateway: the demo Service by default with demo on, a Service of another namespace by namespace/name', () => {
-    const config = (set: string) => one(rendered.get(set)!.objects, 'ConfigMap').data as Record<string, string>;
+    const config = (set: string) => gatewayConfig(rendered.get(set)!.objects).data as Record<string, string>;
     assert.deepEqual([config('defaults').DISCOVERY, config('defaults').K8S_SERVICE], ['kubernetes', 'mcp-server']);
     assert.equal(config('demo').K8S_SERVICE, 'mcp-mcp-session-gateway-demo');
     const demo = one(rendered.get('demo')!.objects, 'Deployment', 'demo-backend');
@@ -209,6 +223,23 @@ describe('Helm chart', () => {
     assert.equal(one(objs, 'ServiceMonitor').metadata.labels?.release, 'prometheus');
     assert.deepEqual(byKind(objs, 'NetworkPolicy').map((n) => n.metadata.name).sort(), ['mcp-mcpgw', 'mcp-mcpgw-redis']);
     assert.equal((one(objs, 'PodDisruptionBudget').spec as { maxUnavailable: string }).maxUnavailable, '50%');
+  });
+
+  test('observability: the Grafana dashboard for the sidecar and the alert rules as a PrometheusRule, only when asked for', () => {
+    const on = rendered.get('every option on')!.objects;
+    const candidates = byKind(on, 'ConfigMap').filter((c) => c.metadata.name.endsWith('-dashboard'));
+    assert.equal(candidates.length, 1);
+    const cm = candidates[0] as K8sObject & { data: Record<string, string> };
+    assert.equal(cm.metadata.labels?.grafana_dashboard, '1', 'the sidecar finds it by its default label');
+    assert.equal(cm.metadata.annotations?.grafana_folder, 'MCP');
+    assert.deepEqual(JSON.parse(cm.data['mcp-session-gateway.json'] as string), JSON.parse(readFileSync(join(CHART, 'dashboards/mcp-gateway.json'), 'utf8')));
+    const rule = one(on, 'PrometheusRule') as K8sObject & { spec: { groups: unknown } };
+    assert.equal(rule.metadata.labels?.release, 'prometheus');
+    const file = parseYaml(readFileSync(join(CHART, 'alerts/rules.yaml'), 'utf8')) as { groups: unknown };
+    assert.deepEqual(rule.spec.groups, file.groups, 'the rules as shipped, with their {{ $labels }} templates untouched');
+    const defaults = rendered.get('defaults')!.objects;
+    assert.equal(byKind(defaults, 'PrometheusRule').length, 0);
+    assert.equal(byKind(defaults, 'ConfigMap').filter((c) => c.metadata.name.endsWith('-dashboard')).length, 0);
   });
 
   test("the helm test pod's script: a real initialize through a gateway passes; no gateway, or no backend, fails", async () => {
