@@ -73,7 +73,7 @@ describe('Redis faults (through toxiproxy)', () => {
     }
     for (const g of gateways) {
       const m = parsePrometheus(await g.metricsText());
-      assert.equal(metricSum(m, 'mcp_gateway_session_store_errors_total'), 0, 'no store operation failed');
+      assert.equal(metricSum(m, 'mcp_gateway_session_store_errors_total'), 0, `no store operation failed: ${JSON.stringify(m.filter((x) => x.name === 'mcp_gateway_session_store_errors_total' && x.value > 0).map((x) => x.labels))}`);
     }
     await before.close();
   });

@@ -209,9 +209,10 @@ export class RedisSessionStore implements SessionStore {
     const counts = await Promise.all(
       backends.map(async (b) => {
         const index = this.#keys.backendIndex(b);
-        // Expired sessions leave the index lazily, here.
-        await this.#cmd.zremrangebyscore(index, '-inf', now);
-        return this.#cmd.zcard(index);
+        // Expired sessions leave the index lazily, here. One round trip: Redis runs a connection's commands in
+        // order, so ZCARD counts after the removal.
+        const [, count] = await Promise.all([this.#cmd.zremrangebyscore(index, '-inf', now), this.#cmd.zcard(index)]);
+        return count;
       }),
     );
     return new Map(backends.map((b, i) => [b, counts[i] ?? 0]));
