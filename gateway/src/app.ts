@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/options.ts';
 import { GatewayError, sendGatewayError } from './errors.ts';
 import { clientErrorHandler, ConnectionCap, serverOptions, tooManyHeaders } from './http/limits.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
+import { checkOrigin, originPolicy } from './http/origin-guard.ts';
 
 /** `auth.hook` goes on every MCP route (onRequest): it verifies the token and sanitizes identity headers. */
 export type AppDeps = McpHandlerDeps & { logger: Logger; auth: AuthGuard };
@@ -96,7 +97,17 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
 
   // Every MCP route lives in this one encapsulated scope, so that one hook guards all of them alike (auth: it
   // verifies the token and sets `request.principal`): the MCP endpoint and the legacy HTTP+SSE pair.
+  const origins = originPolicy(config.host, config.allowedHosts, config.allowedOrigins);
   app.register(async (scope) => {
+    // DNS rebinding first: a foreign Host or Origin never gets as far as auth or a backend.
+    scope.addHook('onRequest', async (request) => {
+      try {
+        checkOrigin(origins, request.headers);
+      } catch (err) {
+        deps.metrics.limitRejections.inc({ limit: 'origin' });
+        throw err;
+      }
+    });
     scope.addHook('onRequest', deps.auth.hook);
     mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'));
     if (config.legacySse) {

@@ -37,6 +37,7 @@ export const ERROR_KINDS = {
   INVALID_TOKEN: { status: 401, rpc: RPC.SERVER_ERROR, message: 'Unauthorized: the access token is not valid here' },
   /** RFC 6750 §3.1 insufficient_scope; MCP authorization "Scope Challenge Handling" (step-up). */
   INSUFFICIENT_SCOPE: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden: the access token lacks a required scope' },
+  FORBIDDEN_ORIGIN: { status: 403, rpc: RPC.SERVER_ERROR, message: 'Forbidden' },
   SESSION_NOT_FOUND: { status: 404, rpc: RPC.SESSION_NOT_FOUND, message: 'Session not found' },
   NOT_FOUND: { status: 404, rpc: RPC.SERVER_ERROR, message: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, rpc: RPC.SERVER_ERROR, message: 'Method Not Allowed' },

@@ -56,7 +56,7 @@ describe('connection limits', () => {
   });
   after(async () => topo?.stop());
 
-  const head = (extra = '') => `POST /mcp HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n${extra}`;
+  const head = (extra = '') => `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n${extra}`;
 
   test('a header block over --max-header-bytes: 431 JSON-RPC', async () => {
     const r = statusAndBody(await rawExchange(port, [`${head(`X-Pad: ${'a'.repeat(6000)}\r\n`)}Content-Length: 2\r\n\r\n{}`]));
@@ -73,7 +73,7 @@ describe('connection limits', () => {
 
   test('headers sent too slowly: 408 JSON-RPC and the connection is closed', async () => {
     const started = Date.now();
-    const r = statusAndBody(await rawExchange(port, ['POST /mcp HTTP/1.1\r\nHost: gw\r\n', 400, 'X-Slow: 1\r\n', 400, 'X-Slower: 2\r\n', 400, 'X-Slowest: 3\r\n', 3000]));
+    const r = statusAndBody(await rawExchange(port, ['POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n', 400, 'X-Slow: 1\r\n', 400, 'X-Slower: 2\r\n', 400, 'X-Slowest: 3\r\n', 3000]));
     assert.equal(r.status, 408);
     assert.equal(r.body?.error?.code, -32000);
     assert.ok(Date.now() - started < 6000, 'closed by the gateway, not by the test timeout');

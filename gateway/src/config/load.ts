@@ -98,7 +98,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliRequest {
   for (const o of OPTIONS) {
     const text = raw.get(o.key);
     if (text === undefined) {
-      config[o.key] = o.key === 'backends' || o.key === 'redisSentinels' ? [] : undefined;
+      config[o.key] = ['backends', 'redisSentinels', 'allowedHosts', 'allowedOrigins'].includes(o.key) ? [] : undefined;
       continue;
     }
     try {

@@ -70,6 +70,8 @@ export interface GatewayConfig extends AuthConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   maxConnections: number;
+  allowedHosts: string[];
+  allowedOrigins: string[];
   rateLimit: number;
   rateLimitBurst: number;
   maxSessionsPerPrincipal: number;
@@ -278,6 +280,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: '20000',
     help: 'Open client connections before new ones get 503 + Retry-After (0 = no cap). Keep it below the file-descriptor limit.',
     parse: (r) => parseInteger(r, 0, 10_000_000),
+  },
+  {
+    key: 'allowedHosts',
+    flag: 'allowed-hosts',
+    env: 'ALLOWED_HOSTS',
+    defaultText: '(loopback names when listening on loopback, else any)',
+    help: 'Host names (no port) requests may name in Host; others get 403 (DNS rebinding protection). * allows any.',
+    parse: (r) => parseList(r),
+  },
+  {
+    key: 'allowedOrigins',
+    flag: 'allowed-origins',
+    env: 'ALLOWED_ORIGINS',
+    defaultText: '(loopback origins when listening on loopback, else any)',
+    help: 'Origins (scheme://host[:port]) a browser request may come from; others get 403. Requests without Origin pass. * allows any.',
+    parse: (r) => parseList(r),
   },
   {
     key: 'rateLimit',

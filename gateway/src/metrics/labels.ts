@@ -65,6 +65,7 @@ export const LIMITS = [
   'sessions_per_principal',
   'streams_per_session',
   'streams_per_principal',
+  'origin',
 ] as const;
 /** Why the auth layer refused a request (mcp_gateway_auth_failures_total). Never more than these. */
 export const AUTH_FAILURE_REASONS = [
