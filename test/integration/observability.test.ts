@@ -1,13 +1,16 @@
 // Metrics, logs and traces after known traffic: exact counts, bounded labels, log lines without secrets,
 // spans at an OTLP receiver with the backend continuing the trace.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { metricSum, parsePrometheus, type Sample } from '../support/prom.ts';
 import { messagesOf, post, rawCall, rawCallAnswering, rawSession, rpc } from '../support/raw-mcp.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
 
-const TOKEN = 'Bearer s3cr3t-t0ken-never-logged';
+// A real credential: the gateway runs with API-key auth, so this key is a secret that must never be logged.
+const KEY = randomBytes(32).toString('hex');
+const TOKEN = `Bearer ${KEY}`;
 const COOKIE = 'session=c00kie-never-logged';
 const count = (samples: Sample[], labels: Record<string, string>) => metricSum(samples, 'mcp_gateway_requests_total', labels);
 
@@ -16,7 +19,12 @@ describe('metrics and logs after a known mix of traffic', () => {
   before(async () => {
     // Health probes every hour: the killed backend must be found by the request that hits it, so that the
     // upstream error count is exact.
-    topo = await startTopology({ store: 'memory', backends: ['a', 'b'], gatewayArgs: ['--health-interval', '1h', '--metrics-tool-limit', '3'] });
+    topo = await startTopology({
+      store: 'memory',
+      backends: ['a', 'b'],
+      gatewayArgs: ['--health-interval', '1h', '--metrics-tool-limit', '3', '--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp', '--rate-limit', '0'],
+      gatewayEnv: { AUTH_API_KEYS: `obs sha256:${createHash('sha256').update(KEY).digest('hex')}` },
+    });
   });
   after(async () => topo?.stop());
 
@@ -40,16 +48,24 @@ describe('metrics and logs after a known mix of traffic', () => {
     // Errors: 2 malformed bodies (400, method "other"), 1 unknown session (404, tools/list).
     await post(url, '{oops', secret);
     await post(url, '[', secret);
-    assert.equal((await post(url, rpc('tools/list'), { 'mcp-session-id': 'unknown-session-id' })).status, 404);
+    assert.equal((await post(url, rpc('tools/list'), { ...secret, 'mcp-session-id': 'unknown-session-id' })).status, 404);
+    // Auth failures: 2 without a token, 1 with a key nobody issued (401, before the body is read: method "other").
+    const refused: Array<Record<string, string>> = [{}, { cookie: COOKIE }, { authorization: `Bearer ${randomBytes(32).toString('hex')}` }];
+    for (const headers of refused) {
+      const res = await post(url, rpc('tools/list'), headers);
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
+      await res.text();
+    }
     // Kill b; each of its two sessions then answers 404 (the first finds b unreachable: 1 connect error).
     await topo.backends.find((b) => b.name === 'b')!.kill();
     for (const sid of sids.filter((s) => home.get(s) === 'b')) {
-      const res = await post(url, rpc('tools/list', {}, 9), { 'mcp-session-id': sid });
+      const res = await post(url, rpc('tools/list', {}, 9), { ...secret, 'mcp-session-id': sid });
       assert.equal(res.status, 404);
       assert.equal(((await messagesOf(res))[0] as { id: number }).id, 9);
     }
     // The sessions on a carry on.
-    for (const sid of sids.filter((s) => home.get(s) === 'a')) assert.equal((await rawCall(url, sid, 'whoami')).result?.replica, 'a');
+    for (const sid of sids.filter((s) => home.get(s) === 'a')) assert.equal((await rawCall(url, sid, 'whoami', {}, secret)).result?.replica, 'a');
 
     await new Promise((r) => setTimeout(r, 200)); // the last responses' metrics are recorded on close
     const m = parsePrometheus(await gw.metricsText());
@@ -61,8 +77,12 @@ describe('metrics and logs after a known mix of traffic', () => {
     assert.equal(count(m, { method: 'tools/call', tool: 'ask_model', status: '200' }), 2);
     assert.equal(count(m, { method: 'response', status: '202' }), 2);
     assert.equal(count(m, { method: 'other', status: '400' }), 2);
+    assert.equal(count(m, { method: 'other', status: '401' }), 3);
+    assert.equal(metricSum(m, 'mcp_gateway_auth_failures_total', { reason: 'missing_token' }), 2);
+    assert.equal(metricSum(m, 'mcp_gateway_auth_failures_total', { reason: 'unknown_api_key' }), 1);
+    assert.equal(metricSum(m, 'mcp_gateway_auth_failures_total'), 3);
     assert.equal(count(m, { method: 'tools/list', status: '404' }), 3);
-    assert.equal(count(m, {}), 4 + 4 + 6 + 2 + 2 + 2 + 3);
+    assert.equal(count(m, {}), 4 + 4 + 6 + 2 + 2 + 2 + 3 + 3);
     assert.equal(metricSum(m, 'mcp_gateway_request_duration_seconds_count', { method: 'initialize' }), 4);
     assert.equal(metricSum(m, 'mcp_gateway_sessions_created_total', { backend: aId }), 2);
     assert.equal(metricSum(m, 'mcp_gateway_sessions_created_total', { backend: bId }), 2);
@@ -89,24 +109,25 @@ describe('metrics and logs after a known mix of traffic', () => {
     assert.equal(call.backend, home.get(sids[0]!) === 'a' ? aId : bId);
     assert.match(String(call.session), /^[0-9a-f-]{8}…$/);
     const all = gw.service.lines.join('\n');
-    for (const secretText of ['s3cr3t-t0ken-never-logged', 'c00kie-never-logged', ...sids]) {
+    for (const secretText of [KEY, 'c00kie-never-logged', ...sids]) {
       assert.ok(!all.includes(secretText), `"${secretText.slice(0, 12)}…" must not be logged`);
     }
   });
 
   test('a thousand made-up tool names do not make a thousand label values', async () => {
     const url = topo.entries()[0]!;
-    const sid = (await rawSession(url)).toString();
+    const auth = { authorization: TOKEN };
+    const sid = (await rawSession(url, auth)).toString();
     // Listing teaches the gateway the backend's real names.
-    assert.equal((await post(url, rpc('tools/list', {}, 2), { 'mcp-session-id': sid })).status, 200);
+    assert.equal((await post(url, rpc('tools/list', {}, 2), { ...auth, 'mcp-session-id': sid })).status, 200);
     for (let batch = 0; batch < 20; batch++) {
       await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          post(url, rpc('tools/call', { name: `made-up-${batch * 50 + i}`, arguments: {} }, i), { 'mcp-session-id': sid }).then((r) => r.text()),
+          post(url, rpc('tools/call', { name: `made-up-${batch * 50 + i}`, arguments: {} }, i), { ...auth, 'mcp-session-id': sid }).then((r) => r.text()),
         ),
       );
     }
-    await rawCall(url, sid, 'echo_headers');
+    await rawCall(url, sid, 'echo_headers', {}, auth);
     const m = parsePrometheus(await topo.gateways[0]!.metricsText());
     const tools = new Set(m.filter((s) => s.name === 'mcp_gateway_requests_total' && s.labels.method === 'tools/call').map((s) => s.labels.tool));
     assert.ok(tools.has('echo_headers'), 'a listed tool keeps its name');
