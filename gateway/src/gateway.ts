@@ -2,7 +2,7 @@
 // and owns the one shutdown path that closes everything in order.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { buildAdminApp } from './admin.ts';
 import { buildApp } from './app.ts';
 import { createAuthGuard } from './auth/create.ts';
@@ -41,7 +41,8 @@ const STORE_CONNECT_WAIT_MS = 5000;
 const RECOVERY_NEGATIVE_TTL_MS = 30_000;
 const RECOVERY_MAX_IN_FLIGHT = 64;
 
-export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown'): Promise<RunningGateway> {
+/** `logs` is where the per-request lines go (the same destination as `logger`'s; stdout by default). */
+export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown', logs?: DestinationStream): Promise<RunningGateway> {
   const instanceId = randomUUID().slice(0, 8);
   const log = logger.child({ instance: instanceId });
   const metrics = createMetrics();
@@ -144,7 +145,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const timers = [setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS)];
   for (const t of timers) t.unref();
 
-  const accessLog = createAccessLogger(config.logLevel).child({ instance: instanceId });
+  const accessLog = createAccessLogger(config.logLevel, logs).child({ instance: instanceId });
   const quotas = new Quotas(
     store,
     storeGuard,

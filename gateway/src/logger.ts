@@ -57,6 +57,26 @@ export function createAccessLogger(level: string, destination?: pino.Destination
   );
 }
 
+/**
+ * stdout, written asynchronously in batches: one write per few kilobytes of log lines instead of one per
+ * request line (a write is a syscall, and the bench profile put syscalls first among the gateway's costs).
+ * Every logger of the process shares it, so lines never interleave. Flushed every `flushMs`, so a line is
+ * out within that time even when traffic is low, and synchronously when the process exits.
+ */
+export function createLogDestination(flushMs = 100): pino.DestinationStream & { flushSync(): void } {
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const timer = setInterval(() => dest.flush(), flushMs);
+  timer.unref();
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout already gone: nothing to flush into
+    }
+  });
+  return dest;
+}
+
 /** A Redis URL with any password replaced, for logs and error messages. */
 export function maskUrl(url: string): string {
   try {

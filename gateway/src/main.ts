@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { helpText } from './config/help.ts';
 import { startGateway } from './gateway.ts';
-import { createLogger } from './logger.ts';
+import { createLogDestination, createLogger } from './logger.ts';
 
 /** The package version, from package.json above this file (src/ in a checkout, dist/ when built). */
 function version(): string {
@@ -41,14 +41,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = request.config;
-  const logger = createLogger(config.logLevel);
+  const logs = createLogDestination();
+  const logger = createLogger(config.logLevel, logs);
   if (config.auth === 'none' && !isLoopback(config.host)) {
     logger.warn({ host: config.host }, 'MCP listener is not on loopback and auth is off (--auth none): anyone who can reach it can use every backend');
   }
 
   let gateway;
   try {
-    gateway = await startGateway(config, logger, version());
+    gateway = await startGateway(config, logger, version(), logs);
   } catch (err) {
     logger.fatal({ err }, 'gateway failed to start');
     process.exit(1);
