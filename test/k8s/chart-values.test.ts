@@ -22,6 +22,8 @@ describe('Helm chart values', () => {
       [['--set', 'gateway.sessionTtl=1hour'], /at '\/gateway\/sessionTtl': '1hour' does not match pattern/],
       [['--set-string', 'redis.internal.enabled=yes'], /at '\/redis\/internal\/enabled': got string, want boolean/],
       [['--set', 'redis.url=http://redis:6379'], /at '\/redis\/url'/],
+      [['--set', 'redis.mode=replicated'], /at '\/redis\/mode': value must be one of/],
+      [['--set', 'redis.sentinels={sentinel-without-port}'], /at '\/redis\/sentinels\/0'/],
     ];
     for (const [args, expected] of cases) {
       const r = await tryHelm(['template', 'mcp', CHART, ...args]);
@@ -39,6 +41,15 @@ describe('Helm chart values', () => {
     assert.match(r.stderr, /discovery.mode static needs discovery.static.backends/);
     assert.match(r.stderr, /discovery.dns.name applies to discovery.mode dns, not static/);
     assert.match(r.stderr, /terminationGracePeriodSeconds \(10\) must be at least .* \(27\)/);
+  });
+
+  test('Redis modes: sentinel needs sentinels, and neither sentinel nor cluster goes with the chart-made Redis', async () => {
+    const r = await tryHelm(['template', 'mcp', CHART, '--set', 'redis.mode=sentinel']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /redis.mode sentinel needs redis.sentinels/);
+    assert.match(r.stderr, /redis.mode sentinel is for an external Redis/);
+    const c = await tryHelm(['template', 'mcp', CHART, '--set', 'redis.sentinels={s:26379}']);
+    assert.match(c.stderr, /redis.sentinels applies to redis.mode sentinel, not standalone/);
   });
 
   test('kubeVersion: refused below Kubernetes 1.26 (EndpointSlice serving/terminating), accepted from it', async () => {

@@ -54,6 +54,16 @@ const SETS: Record<string, Record<string, unknown>> = {
     redis: { internal: { enabled: false }, url: 'rediss://redis.example.com:6380/2', existingSecret: 'redis-credentials', existingSecretPasswordKey: 'password' },
   },
   'external Redis, URL from a Secret': { redis: { internal: { enabled: false }, existingSecret: 'redis-credentials', existingSecretUrlKey: 'url' } },
+  'external Redis Sentinel over TLS with a private CA': {
+    redis: {
+      internal: { enabled: false },
+      url: 'rediss://redis.example.com:6379',
+      mode: 'sentinel',
+      sentinels: ['sentinel-0.example.com:26379', 'sentinel-1.example.com:26379'],
+      sentinelMaster: 'mcp',
+      tlsCaSecret: 'redis-ca',
+    },
+  },
   demo: { demo: { enabled: true } },
   'kubernetes discovery of a Service in another namespace': { discovery: { kubernetes: { service: 'mcp-servers/weather', port: 'mcp' } } },
   'dns discovery': { discovery: { mode: 'dns', dns: { name: '_mcp._tcp.weather.mcp-servers.svc.cluster.local' } } },
@@ -209,7 +219,16 @@ describe('Helm chart', () => {
     assert.deepEqual(withPassword.REDIS_URL, { value: 'rediss://:$(REDIS_PASSWORD)@redis.example.com:6380/2' });
     assert.deepEqual(gatewayEnv('external Redis, URL from a Secret').REDIS_URL, { valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'url' } } });
     assert.equal(gatewayEnv('static discovery, one replica, in-memory store').REDIS_URL, undefined);
-    for (const set of ['external Redis, password from a Secret', 'external Redis, URL from a Secret', 'static discovery, one replica, in-memory store']) {
+    const sentinel = rendered.get('external Redis Sentinel over TLS with a private CA')!.objects;
+    const sentinelConfig = gatewayConfig(sentinel).data as Record<string, string>;
+    assert.deepEqual(
+      [sentinelConfig.REDIS_MODE, sentinelConfig.REDIS_SENTINELS, sentinelConfig.REDIS_SENTINEL_MASTER, sentinelConfig.REDIS_TLS_CA_FILE],
+      ['sentinel', 'sentinel-0.example.com:26379,sentinel-1.example.com:26379', 'mcp', '/etc/mcp-gateway/redis-ca/ca.crt'],
+    );
+    const spec = podSpecOf(one(sentinel, 'Deployment', 'gateway')) as unknown as { volumes: Array<{ name: string; secret?: { secretName: string } }> };
+    assert.equal(spec.volumes.find((v) => v.name === 'redis-ca')?.secret?.secretName, 'redis-ca', 'the CA comes from the Secret');
+    assert.equal((gatewayConfig(rendered.get('defaults')!.objects).data as Record<string, string>).REDIS_MODE, undefined, 'standalone by default');
+    for (const set of ['external Redis, password from a Secret', 'external Redis, URL from a Secret', 'static discovery, one replica, in-memory store', 'external Redis Sentinel over TLS with a private CA']) {
       assert.equal(byKind(rendered.get(set)!.objects, 'Deployment').filter((d) => d.metadata.name.endsWith('-redis')).length, 0, `${set}: no chart Redis`);
     }
   });

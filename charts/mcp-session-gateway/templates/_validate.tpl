@@ -28,6 +28,15 @@ and reported in one failure, so a user fixes them all in one round.
 {{- if and $r.existingSecretPasswordKey (not $r.url) }}
 {{- $problems = append $problems "redis.existingSecretPasswordKey needs redis.url (the password is spliced into it)" }}
 {{- end }}
+{{- if and (eq $r.mode "sentinel") (empty $r.sentinels) }}
+{{- $problems = append $problems "redis.mode sentinel needs redis.sentinels (host:port of each sentinel)" }}
+{{- end }}
+{{- if and (ne $r.mode "sentinel") (not (empty $r.sentinels)) }}
+{{- $problems = append $problems (printf "redis.sentinels applies to redis.mode sentinel, not %s" $r.mode) }}
+{{- end }}
+{{- if and (ne $r.mode "standalone") $r.internal.enabled }}
+{{- $problems = append $problems (printf "redis.mode %s is for an external Redis: set redis.internal.enabled=false and redis.url (or the URL in redis.existingSecret)" $r.mode) }}
+{{- end }}
 {{- $d := $v.discovery }}
 {{- if and (eq $d.mode "static") (empty $d.static.backends) }}
 {{- $problems = append $problems "discovery.mode static needs discovery.static.backends" }}
