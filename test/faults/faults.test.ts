@@ -5,6 +5,12 @@
 // gateway recovers by itself once the fault is gone.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createMetrics } from '../../gateway/src/metrics/metrics.ts';
+import { SessionDirectory } from '../../gateway/src/routing/session-directory.ts';
+import { StoreGuard } from '../../gateway/src/sessions/guard.ts';
+import { RedisSessionStore } from '../../gateway/src/sessions/redis.ts';
 import { startBackend, type BackendProcess } from '../support/backends.ts';
 import { startGateway, type GatewayProcess } from '../support/gateway.ts';
 import { connectClient, type TestClient } from '../support/mcp-client.ts';
@@ -13,6 +19,7 @@ import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
 import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../support/toxiproxy.ts';
 
+const silent = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -76,6 +83,39 @@ describe('Redis faults (through toxiproxy)', () => {
       assert.equal(metricSum(m, 'mcp_gateway_session_store_errors_total'), 0, `no store operation failed: ${JSON.stringify(m.filter((x) => x.name === 'mcp_gateway_session_store_errors_total' && x.value > 0).map((x) => x.labels))}`);
     }
     await before.close();
+  });
+
+  test('a backend lost under 200 ms of Redis latency: all its sessions are unbound, in steps, and no store operation fails', async () => {
+    // In-process directory against the proxied Redis: the unbinding of a lost backend is background work of
+    // many round trips, which must be slowed down by a slow store, not time out and reset the connection.
+    const metrics = createMetrics(new Registry(), { processMetrics: false });
+    const guard = new StoreGuard(metrics, STORE_TIMEOUT);
+    let resets = 0;
+    guard.onTimeout = () => resets++;
+    const store = new RedisSessionStore({ url: `redis://${redisProxy.listen}`, keyPrefix: 'lost:', ttlMs: 60_000, instanceId: 'lost-test', logger: silent });
+    const seeder = new RedisSessionStore({ url: redis.url, keyPrefix: 'lost:', ttlMs: 60_000, instanceId: 'seeder', logger: silent });
+    const directory = new SessionDirectory(store, guard, { ttlMs: 60_000, cacheSize: 10, instanceId: 'lost-test' }, silent);
+    try {
+      await store.waitConnected(5000);
+      const COUNT = 1_200; // three batches
+      const ids = Array.from({ length: COUNT }, (_, i) => `lost-${i}`);
+      await Promise.all(ids.map((id) => seeder.bind(id, { backend: 'pod-gone', kind: 'streamable', createdAt: Date.now() - 1000 })));
+      await seeder.bind('kept', { backend: 'pod-kept', kind: 'streamable', createdAt: Date.now() - 1000 });
+      await redisProxy.addToxic('lag', { type: 'latency', attributes: { latency: 200 } });
+      try {
+        assert.equal(await directory.unbindBackend('pod-gone'), COUNT);
+      } finally {
+        await redisProxy.removeToxic('lag');
+      }
+      assert.equal(resets, 0, 'no store timeout, so no connection reset');
+      assert.equal(metricSum(parsePrometheus(await metrics.registry.metrics()), 'mcp_gateway_session_store_errors_total'), 0);
+      assert.deepEqual(await seeder.sessionsOf('pod-gone'), []);
+      assert.equal(await seeder.get('lost-7'), undefined);
+      assert.equal((await seeder.get('kept'))?.backend, 'pod-kept', 'another backend\'s session is untouched');
+    } finally {
+      await directory.close();
+      await Promise.all([store.close(), seeder.close()]);
+    }
   });
 
   test('Redis blackholed: known sessions carry on, nothing waits past the store timeout, it heals by itself', async () => {

@@ -102,7 +102,8 @@ for (const f of flavours) {
       assert.deepEqual([...(await store.countByBackend([b1, b2])).values()], [2, 1]);
       assert.equal(await store.unbind(ids[2]!), true);
       assert.equal(await store.unbind(ids[2]!), false);
-      assert.deepEqual((await store.unbindBackend(b1, Date.now() + 1)).sort(), [ids[0], ids[1]].sort());
+      assert.deepEqual((await store.sessionsOf(b1)).sort(), [ids[0], ids[1]].sort());
+      assert.deepEqual((await store.unbindBoundBefore(b1, await store.sessionsOf(b1), Date.now() + 1)).sort(), [ids[0], ids[1]].sort());
       for (const id of ids) assert.equal(await store.get(id), undefined);
       assert.deepEqual([...(await store.countByBackend([b1, b2])).values()], [0, 0]);
     });
@@ -113,7 +114,7 @@ for (const f of flavours) {
       const [before, after] = [uniq('before'), uniq('after')];
       await store.bind(before, rec(b, { createdAt: now - 1000 }));
       await store.bind(after, rec(b, { createdAt: now + 5 }));
-      assert.deepEqual(await store.unbindBackend(b, now), [before]);
+      assert.deepEqual(await store.unbindBoundBefore(b, await store.sessionsOf(b), now), [before]);
       assert.equal(await store.get(before), undefined);
       assert.equal((await store.get(after))?.backend, b, 'a session bound after the loss lives on');
       assert.equal((await store.countByBackend([b])).get(b), 1);

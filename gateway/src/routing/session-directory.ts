@@ -107,11 +107,18 @@ export class SessionDirectory {
     for (const [id, rec] of this.#pendingBinds) if (rec.backend === backend) this.#pendingBinds.delete(id);
     for (const [id, r] of this.#touched) if (r.backend === backend) this.#touched.delete(id);
     try {
-      const ids = await this.#guard.run('unbind_backend', () => this.#store.unbindBackend(backend, boundBefore));
+      // In steps that each get the store timeout per round trip, not one budget for the whole backend: a
+      // slow store (200 ms a round trip) must slow this down, not fail it and reset the connection.
+      const ids = await this.#guard.run('unbind_backend', () => this.#store.sessionsOf(backend));
+      let removed = 0;
+      for (let i = 0; i < ids.length; i += UNBIND_BATCH) {
+        const batch = ids.slice(i, i + UNBIND_BATCH);
+        removed += (await this.#guard.run('unbind_backend', () => this.#store.unbindBoundBefore(backend, batch, boundBefore), 2)).length;
+      }
       if (this.#store.shared) {
         await this.#guard.run('publish', () => this.#store.publish({ type: 'backend-gone', backend, origin: this.#instanceId }));
       }
-      return ids.length;
+      return removed;
     } catch (err) {
       this.#log.warn({ backend, err: (err as Error).message }, 'could not unbind the sessions of a lost backend in the store');
       return cached;
@@ -190,6 +197,7 @@ export class SessionDirectory {
 }
 
 const WRITE_BACK_BATCH = 200;
+const UNBIND_BATCH = 500;
 
 /** Enough of a session id to correlate log lines, not enough to hijack the session. */
 export function shortId(id: string): string {

@@ -24,14 +24,19 @@ export class StoreGuard {
     return this.failingSince !== 0;
   }
 
-  async run<T>(operation: StoreOperation, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one store operation within the store timeout per round trip it needs (`roundTrips`, 1 for all
+   * that a request waits on; background work in steps of a few round trips says so).
+   */
+  async run<T>(operation: StoreOperation, fn: () => Promise<T>, roundTrips = 1): Promise<T> {
     const end = this.#metrics.storeDuration.startTimer({ operation });
+    const budgetMs = this.#timeoutMs * roundTrips;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new GatewayError('STORE_UNAVAILABLE', `${operation} took longer than ${this.#timeoutMs} ms`));
+        reject(new GatewayError('STORE_UNAVAILABLE', `${operation} took longer than ${budgetMs} ms`));
         this.onTimeout?.();
-      }, this.#timeoutMs);
+      }, budgetMs);
     });
     try {
       const value = await Promise.race([fn(), timeout]);

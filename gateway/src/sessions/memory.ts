@@ -78,10 +78,18 @@ export class MemorySessionStore implements SessionStore {
     return this.#remove(id);
   }
 
-  async unbindBackend(backend: string, boundBefore: number): Promise<string[]> {
-    const ids = [...(this.#byBackend.get(backend) ?? [])].filter((id) => (this.#entries.get(id)?.record.createdAt ?? 0) < boundBefore);
-    for (const id of ids) this.#remove(id);
-    return ids;
+  async sessionsOf(backend: string): Promise<string[]> {
+    return [...(this.#byBackend.get(backend) ?? [])];
+  }
+
+  async unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of ids) {
+      const record = this.#entries.get(id)?.record;
+      if (record?.backend !== backend || record.createdAt >= boundBefore) continue;
+      if (this.#remove(id)) removed.push(id);
+    }
+    return removed;
   }
 
   async countByBackend(backends: readonly string[]): Promise<Map<string, number>> {

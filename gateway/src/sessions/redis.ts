@@ -53,8 +53,6 @@ export function decodeRecord(text: string): SessionRecord | undefined {
   }
 }
 
-const BATCH = 500;
-
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
   readonly shared = true;
@@ -180,28 +178,32 @@ export class RedisSessionStore implements SessionStore {
     return true;
   }
 
-  async unbindBackend(backend: string, boundBefore: number): Promise<string[]> {
+  async sessionsOf(backend: string): Promise<string[]> {
+    return this.#cmd.zrange(this.#keys.backendIndex(backend), '0', '-1');
+  }
+
+  async unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number): Promise<string[]> {
     const index = this.#keys.backendIndex(backend);
-    const all = await this.#cmd.zrange(index, '0', '-1');
-    const removed: string[] = [];
-    for (let i = 0; i < all.length; i += BATCH) {
-      const ids = all.slice(i, i + BATCH);
-      const texts = await Promise.all(ids.map((id) => this.#cmd.get(this.#keys.session(id))));
-      await Promise.all(
-        ids.map(async (id, j) => {
-          const rec = texts[j] == null ? undefined : decodeRecord(texts[j] as string);
-          if (rec && rec.createdAt >= boundBefore) return; // bound after the outage: a live session
-          // DEL answers 1 to exactly one caller, so replicas that notice the same outage count each loss once.
-          const gone = await this.#cmd.del(this.#keys.session(id));
-          await Promise.all([
-            this.#cmd.zrem(index, id),
-            rec?.principal !== undefined ? this.#cmd.zrem(this.#keys.principalIndex(rec.principal), id) : 0,
-          ]);
-          if (gone > 0) removed.push(id);
-        }),
-      );
-    }
-    return removed;
+    // Round trip 1: read every binding (auto-pipelining sends them together).
+    const texts = await Promise.all(ids.map((id) => this.#cmd.get(this.#keys.session(id))));
+    // Round trip 2: the deletions and index removals together. DEL answers 1 to exactly one caller, so
+    // replicas that notice the same outage count each loss once.
+    const removals = ids.map(async (id, j) => {
+      const text = texts[j];
+      const rec = text == null ? undefined : decodeRecord(text);
+      if (rec && (rec.backend !== backend || rec.createdAt >= boundBefore)) {
+        // Bound after the outage (a live session), or rebound elsewhere: only a stale index entry goes.
+        if (rec.backend !== backend) await this.#cmd.zrem(index, id);
+        return undefined;
+      }
+      const [gone] = await Promise.all([
+        text == null ? 0 : this.#cmd.del(this.#keys.session(id)),
+        this.#cmd.zrem(index, id),
+        rec?.principal !== undefined ? this.#cmd.zrem(this.#keys.principalIndex(rec.principal), id) : 0,
+      ]);
+      return gone > 0 ? id : undefined;
+    });
+    return (await Promise.all(removals)).filter((id): id is string => id !== undefined);
   }
 
   async countByBackend(backends: readonly string[]): Promise<Map<string, number>> {

@@ -41,12 +41,15 @@ export interface SessionStore {
    * Resolves true when something was removed.
    */
   unbind(id: string, backend?: string, principal?: string): Promise<boolean>;
+  /** The ids bound to a backend (one round trip): the first step of forgetting a backend that is gone. */
+  sessionsOf(backend: string): Promise<string[]>;
   /**
-   * Removes the bindings of a backend that went down or away, bound before `boundBefore` (epoch ms); returns
-   * the ids removed. Sessions bound later live on a backend that came back (a restart): another replica
-   * that noticed the outage late must not take them with it.
+   * Removes those of `ids` (bound to `backend`) that were bound before `boundBefore` (epoch ms), or whose
+   * binding has already expired; returns the ids this call removed. Sessions bound later live on a backend
+   * that came back (a restart): another replica that noticed the outage late must not take them with it.
+   * At most two round trips, whatever the number of ids: the caller batches, and bounds each call.
    */
-  unbindBackend(backend: string, boundBefore: number): Promise<string[]>;
+  unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number): Promise<string[]>;
   /** Live sessions per backend, for least-sessions placement. */
   countByBackend(backends: readonly string[]): Promise<Map<string, number>>;
   /** Live sessions created by a principal (the sessions-per-principal limit). */
