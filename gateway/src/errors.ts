@@ -78,6 +78,13 @@ export const ERROR_KINDS = {
     message: 'Service Unavailable: the authorization server cannot be reached to validate the token',
     retryAfter: 2,
   },
+  /** Another gateway replica bound the session to a backend (a new pod) this replica has not discovered yet. */
+  BACKEND_NOT_YET_SEEN: {
+    status: 503,
+    rpc: RPC.INTERNAL_ERROR,
+    message: "Service Unavailable: the session's backend is not yet known to this gateway replica",
+    retryAfter: 1,
+  },
   SHUTTING_DOWN: { status: 503, rpc: RPC.INTERNAL_ERROR, message: 'Service Unavailable: the gateway is shutting down', retryAfter: 1 },
   UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.INTERNAL_ERROR, message: 'Gateway Timeout: the backend did not answer in time', retryAfter: 1 },
 } as const satisfies Record<string, ErrorKind>;

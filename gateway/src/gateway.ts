@@ -72,7 +72,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       });
   const storeGuard = new StoreGuard(metrics, config.storeTimeoutMs);
   storeGuard.onTimeout = () => store.resetConnection();
-  const registry = new BackendRegistry({ connectTimeoutMs: config.upstreamConnectTimeoutMs, headersTimeoutMs: config.upstreamTimeoutMs }, log);
+  const registry = new BackendRegistry({ connectTimeoutMs: config.upstreamConnectTimeoutMs, headersTimeoutMs: config.upstreamTimeoutMs }, log, {
+    discoveryLagMs: discoveryLagMs(config),
+  });
   const health = new HealthChecker(registry, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs }, log);
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
@@ -227,3 +229,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
 
   return { mcpPort, adminPort, instanceId, metrics, lifecycle, close };
 }
+
+/**
+ * How far another replica's view of the backends may run ahead of this one's. A static list is the same
+ * everywhere. DNS answers change on every replica within two resolve rounds. A Kubernetes watch delivers a
+ * new EndpointSlice within a second or so, but a replica that is re-listing after a dropped watch (API
+ * server restart, 410 Gone, its idle timeout) can be half a minute behind.
+ */
+export function discoveryLagMs(config: Pick<GatewayConfig, 'discovery' | 'dnsIntervalMs'>): number {
+  if (config.discovery === 'static') return 0;
+  if (config.discovery === 'dns') return 2 * config.dnsIntervalMs + 1000;
+  return KUBERNETES_DISCOVERY_LAG_MS;
+}
+const KUBERNETES_DISCOVERY_LAG_MS = 30_000;

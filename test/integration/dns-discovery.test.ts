@@ -7,8 +7,9 @@ import { startBackend, type BackendProcess } from '../support/backends.ts';
 import { startDnsServer, type DnsServer } from '../support/dns-server.ts';
 import { startGateway, type GatewayProcess } from '../support/gateway.ts';
 import { connectClient } from '../support/mcp-client.ts';
-import { post, rpc } from '../support/raw-mcp.ts';
-import { freePort } from '../support/redis.ts';
+import { metricSum, parsePrometheus } from '../support/prom.ts';
+import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
+import { freePort, startRedis, type RedisServer } from '../support/redis.ts';
 import { eventually } from '../support/wait.ts';
 
 interface BackendView {
@@ -150,5 +151,73 @@ describe('dns discovery: SRV records', () => {
     const srv = dns.records.get(srvName)!.srv!;
     dns.records.set(srvName, { srv: srv.filter((r) => r.priority === 10) });
     await eventually('only the backup', async () => sameSet(await backendUrls(gw), [backup.url]));
+  });
+});
+
+describe('two gateway replicas whose discovery disagrees for a moment (one resolver answers first)', () => {
+  // Each replica asks its own DNS server, so the test decides which one sees the new backend first: what a
+  // Kubernetes watch that lags on one replica looks like. The session bound through the replica that is
+  // ahead must not be unbound by the one that is behind.
+  const name = 'lag.test-ns.svc.cluster.local';
+  let ahead: DnsServer;
+  let behind: DnsServer;
+  let redis: RedisServer;
+  let port: number;
+  const backends: BackendProcess[] = [];
+  let gwAhead: GatewayProcess;
+  let gwBehind: GatewayProcess;
+  const urlOf = (address: string) => `http://${address}:${port}/mcp`;
+
+  before(async () => {
+    [ahead, behind, redis, port] = await Promise.all([startDnsServer(), startDnsServer(), startRedis(), freePort()]);
+    for (const [i, address] of ['127.0.0.5', '127.0.0.6'].entries()) {
+      backends.push(await startBackend(`lag-${i}`, 'demo/backend.ts', ['--host', address, '--port', String(port)]));
+    }
+    for (const dns of [ahead, behind]) dns.records.set(name, { a: ['127.0.0.5'] });
+    const gw = (dns: DnsServer, interval: string) =>
+      startGateway({ redisUrl: redis.url, args: ['--discovery', 'dns', '--dns-name', `${name}:${port}`, '--dns-server', dns.address, '--dns-interval', interval] });
+    // 2 s between resolves gives the replica that is behind a lag allowance of 2 x 2 s + 1 s.
+    [gwAhead, gwBehind] = await Promise.all([gw(ahead, '200ms'), gw(behind, '2s')]);
+  });
+  after(async () => {
+    await Promise.allSettled([gwAhead?.stop(), gwBehind?.stop()]);
+    await Promise.allSettled(backends.map((b) => b.stop()));
+    await Promise.allSettled([ahead?.close(), behind?.close(), redis?.stop()]);
+  });
+
+  test('a session on a backend only the other replica knows yet: 503 with Retry-After, the binding kept; then it routes', async () => {
+    ahead.records.set(name, { a: ['127.0.0.5', '127.0.0.6'] });
+    await eventually('the replica ahead sees the new backend', async () => sameSet(await backendUrls(gwAhead), [urlOf('127.0.0.5'), urlOf('127.0.0.6')]));
+    assert.deepEqual(await backendUrls(gwBehind), [urlOf('127.0.0.5')]);
+
+    // Least sessions: the new, empty backend takes the next session.
+    let sid = '';
+    for (let i = 0; i < 4 && !sid; i++) {
+      const s = await rawSession(gwAhead.mcpUrl);
+      if ((await rawCall(gwAhead.mcpUrl, s, 'whoami')).result?.replica === 'lag-1') sid = s;
+    }
+    assert.ok(sid, 'a session landed on the new backend');
+
+    const res = await post(gwBehind.mcpUrl, rpc('tools/call', { name: 'whoami', arguments: {} }, 42), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '1');
+    const body = (await res.json()) as { id: unknown; error: { code: number; message: string } };
+    assert.equal(body.id, 42);
+    assert.equal(body.error.code, -32603);
+    assert.match(body.error.message, /not yet known/);
+    assert.equal(metricSum(parsePrometheus(await gwBehind.metricsText()), 'mcp_gateway_session_backend_unseen_total'), 1);
+    assert.equal(metricSum(parsePrometheus(await gwBehind.metricsText()), 'mcp_gateway_sessions_lost_total'), 0, 'nothing counted lost');
+    assert.equal((await rawCall(gwAhead.mcpUrl, sid, 'whoami')).result?.replica, 'lag-1', 'the binding is still in the store');
+
+    behind.records.set(name, { a: ['127.0.0.5', '127.0.0.6'] });
+    await eventually('the replica behind catches up', async () => sameSet(await backendUrls(gwBehind), [urlOf('127.0.0.5'), urlOf('127.0.0.6')]));
+    assert.equal((await rawCall(gwBehind.mcpUrl, sid, 'whoami')).result?.replica, 'lag-1', 'the retry reaches the session');
+
+    // A backend both replicas saw leave is gone, not lagging: 404 on either.
+    for (const dns of [ahead, behind]) dns.records.set(name, { a: ['127.0.0.5'] });
+    for (const gw of [gwAhead, gwBehind]) await eventually('the backend left', async () => sameSet(await backendUrls(gw), [urlOf('127.0.0.5')]));
+    const gone = await post(gwBehind.mcpUrl, rpc('tools/list', {}, 9), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+    assert.equal(gone.status, 404);
+    await gone.text();
   });
 });

@@ -31,3 +31,30 @@ test('same pod name, new UID (a StatefulSet pod recreated on the same IP): the o
   assert.deepEqual(lost, ['web-0/uid-1:removed', 'web-0/uid-3:removed']);
   await registry.close();
 });
+
+test('a backend this replica does not have: gone, or not yet seen (another replica is ahead)', async () => {
+  const log = pino({ level: 'silent' });
+  const pool = { connectTimeoutMs: 1000, headersTimeoutMs: 1000 };
+  const now = Date.now();
+
+  const fixed = new BackendRegistry(pool, log); // a static list: every replica reads the same one
+  assert.equal(fixed.whyUnknown('web-9', now - 10, now), 'gone');
+
+  const watched = new BackendRegistry(pool, log, { discoveryLagMs: 30_000 });
+  assert.equal(watched.whyUnknown('web-9', now - 5_000, now), 'not-yet-seen', 'bound moments ago: a pod another replica saw first');
+  assert.equal(watched.whyUnknown('web-9', now - 31_000, now), 'gone', 'bound longer ago than any discovery lag');
+
+  watched.update([spec('web-0', '198.18.0.1', 'uid-1')]);
+  const boundBeforeRemoval = Date.now() - 1;
+  await new Promise((r) => setTimeout(r, 5));
+  watched.update([]);
+  assert.equal(watched.whyUnknown('web-0', boundBeforeRemoval), 'gone', 'bound before it left here: it went with it');
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(watched.whyUnknown('web-0', Date.now()), 'not-yet-seen', 'bound after it left here: a new incarnation (StatefulSet) seen elsewhere first');
+
+  watched.update([spec('web-0', '198.18.0.1', 'uid-2')]);
+  assert.ok(watched.get('web-0'), 'known again');
+  watched.update([]);
+  assert.equal(watched.whyUnknown('web-0', boundBeforeRemoval), 'gone');
+  await Promise.all([fixed.close(), watched.close()]);
+});

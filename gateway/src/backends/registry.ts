@@ -6,6 +6,21 @@ import { Backend, type BackendSpec, type PoolOptions } from './backend.ts';
 
 export type BackendLossReason = 'down' | 'removed';
 
+/** Why a binding names a backend this replica does not have (see BackendRegistry.whyUnknown). */
+export type UnknownBackend = 'gone' | 'not-yet-seen';
+
+export interface RegistryOptions {
+  /**
+   * How long another replica's discovery may be ahead of this one's (0 for a static list, which every
+   * replica reads the same). A session bound within this time to a backend never seen here was most likely
+   * bound by a replica that saw a new pod first.
+   */
+  discoveryLagMs?: number;
+}
+
+/** Removed backends remembered (ids only), so a lagging view is not mistaken for a removal. Bounded. */
+const MAX_TOMBSTONES = 4096;
+
 interface RegistryEvents {
   /** A backend stopped serving (health) or left discovery: its sessions are lost. */
   lost: [backend: Backend, reason: BackendLossReason];
@@ -19,12 +34,16 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
   readonly #backends = new Map<string, Backend>();
   readonly #pool: PoolOptions;
   readonly #log: Logger;
+  readonly #discoveryLagMs: number;
+  /** id -> when it left discovery here; insertion-ordered, oldest evicted first. */
+  readonly #removedAt = new Map<string, number>();
   #roundRobin = 0;
 
-  constructor(pool: PoolOptions, logger: Logger) {
+  constructor(pool: PoolOptions, logger: Logger, options: RegistryOptions = {}) {
     super();
     this.#pool = pool;
     this.#log = logger;
+    this.#discoveryLagMs = options.discoveryLagMs ?? 0;
   }
 
   /** Replaces the known set with what discovery reports now. */
@@ -41,6 +60,7 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
         continue;
       }
       if (existing) this.#remove(existing); // same identity, new address or new incarnation: a different server
+      this.#removedAt.delete(spec.id);
       this.#backends.set(spec.id, new Backend(spec, this.#pool));
       this.#log.info({ backend: spec.id, url: spec.url.href }, 'backend added');
     }
@@ -50,6 +70,20 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
 
   get(id: string): Backend | undefined {
     return this.#backends.get(id);
+  }
+
+  /**
+   * For a binding (made at `boundAt`) to a backend this replica does not have: `gone` when it left here, or
+   * was bound long enough ago that this replica's discovery would show it by now; `not-yet-seen` when
+   * another replica's discovery is probably just ahead of this one's (a pod that came up a moment ago), so
+   * the session is alive and must not be unbound from the shared store on this replica's word.
+   */
+  whyUnknown(id: string, boundAt: number, now = Date.now()): UnknownBackend {
+    const removedAt = this.#removedAt.get(id);
+    // Bound before it left here: it went with the backend. Bound after: a new incarnation under the same
+    // name (a StatefulSet pod recreated), which another replica saw first.
+    if (removedAt !== undefined && boundAt <= removedAt) return 'gone';
+    return now - boundAt < this.#discoveryLagMs ? 'not-yet-seen' : 'gone';
   }
 
   list(): Backend[] {
@@ -96,6 +130,8 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
 
   #remove(b: Backend): void {
     this.#backends.delete(b.id);
+    this.#removedAt.set(b.id, Date.now());
+    if (this.#removedAt.size > MAX_TOMBSTONES) this.#removedAt.delete(this.#removedAt.keys().next().value as string);
     this.#log.info({ backend: b.id }, 'backend removed');
     this.emit('lost', b, 'removed');
     void b.close();

@@ -9,7 +9,7 @@ import { isValidSessionId } from '../mcp/headers.ts';
 import { EndpointEventError, LegacyEndpointFilter, rewriteEndpoint } from '../mcp/legacy-endpoint.ts';
 import { isEventStream } from '../proxy/relay.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, usableBinding, type RouteContext } from './route-context.ts';
+import { newRecord, refuseIfBackendNotYetSeen, usableBinding, type RouteContext } from './route-context.ts';
 
 export async function openLegacyStream(ctx: RouteContext): Promise<void> {
   const { d, ex, upstream } = ctx;
@@ -71,11 +71,12 @@ export async function routeLegacyMessage({ d, request, ex, upstream }: RouteCont
   ex.sessionId = sessionId;
   const record = await d.directory.lookup(sessionId);
   if (!usableBinding(record, 'legacy-sse', request)) {
-    d.metrics.sessionsLost.inc({ reason: 'unknown_session' });
+    d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   ex.backend = record.backend;
   const backend = d.registry.get(record.backend);
+  if (!backend) refuseIfBackendNotYetSeen(d, request, record);
   let sent: Sent | undefined;
   if (backend?.servesExisting) {
     try {

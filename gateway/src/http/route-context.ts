@@ -1,5 +1,6 @@
 // What every route of the MCP listener is given: the gateway's parts, and one request on its way through.
 import type { FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors.ts';
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backends/registry.ts';
 import type { GatewayConfig } from '../config/options.ts';
@@ -54,6 +55,19 @@ export function principalOf(request: FastifyRequest): string | undefined {
  */
 export function usableBinding(record: SessionRecord | undefined, kind: SessionRecord['kind'], request: FastifyRequest): record is SessionRecord {
   return record !== undefined && record.kind === kind && (record.principal === undefined || record.principal === principalOf(request));
+}
+
+/**
+ * For a binding whose backend this replica does not have. When another replica's discovery is just ahead of
+ * this one's (a pod that came up a moment ago), the session is alive: it is answered 503 with Retry-After,
+ * not 404 (which would end it for the client), and the binding stays in the store. Returns when the
+ * backend is gone for good, and the caller forgets the session.
+ */
+export function refuseIfBackendNotYetSeen(d: McpHandlerDeps, request: FastifyRequest, record: SessionRecord): void {
+  if (d.registry.whyUnknown(record.backend, record.createdAt) !== 'not-yet-seen') return;
+  d.metrics.sessionBackendUnseen.inc();
+  request.log.warn({ backend: record.backend }, 'session bound to a backend this replica has not discovered yet: answered 503');
+  throw new GatewayError('BACKEND_NOT_YET_SEEN');
 }
 
 /** A new binding's record, carrying the principal when auth is on. */

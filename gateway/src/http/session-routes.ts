@@ -7,7 +7,7 @@ import { discardBody } from '../proxy/discard.ts';
 import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, principalOf, type McpHandlerDeps, type RouteContext } from './route-context.ts';
+import { newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 
 export async function routeSession(ctx: RouteContext, sid: string): Promise<void> {
   const { d, request, ex, upstream } = ctx;
@@ -29,6 +29,7 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
   // client to initialize again. A session bound after this replica's down verdict was bound by a replica
   // that saw the backend up (it restarted): it is tried, and a success marks the backend up here too.
   const lostWithBackend = backend !== undefined && !backend.servesExisting && record.createdAt < backend.downSince;
+  if (!backend) refuseIfBackendNotYetSeen(d, request, record);
   if (!backend || lostWithBackend) {
     await forget(ctx, sid, record, backend ? 'backend_down' : 'backend_removed');
     throw new GatewayError('SESSION_NOT_FOUND');

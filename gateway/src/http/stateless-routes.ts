@@ -9,7 +9,7 @@ import { TaskWatch, type CreatedTask } from '../mcp/task-watch.ts';
 import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, usableBinding, type RouteContext } from './route-context.ts';
+import { newRecord, refuseIfBackendNotYetSeen, usableBinding, type RouteContext } from './route-context.ts';
 
 export async function routeStateless(ctx: RouteContext, watchForTask: boolean): Promise<void> {
   const { d, ex, upstream } = ctx;
@@ -27,6 +27,7 @@ export async function routeTask(ctx: RouteContext, taskId: string): Promise<void
   const record = await findTask(ctx, taskId);
   if (usableBinding(record, 'task', request)) {
     const backend = d.registry.get(record.backend);
+    if (!backend) refuseIfBackendNotYetSeen(d, request, record);
     if (backend?.servesExisting) {
       try {
         const sent = await d.forwarder.sendPinned(backend, upstream);

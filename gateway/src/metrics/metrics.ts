@@ -12,6 +12,7 @@ export interface GatewayMetrics {
   sessionsCreated: Counter<'backend'>;
   sessionsLost: Counter<'reason'>;
   sessionMisses: Counter;
+  sessionBackendUnseen: Counter;
   sessionRecoveries: Counter<'result'>;
   sessionWriteBacks: Counter;
   limitRejections: Counter<'limit'>;
@@ -74,6 +75,11 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     sessionMisses: new Counter({
       name: 'mcp_gateway_session_misses_total',
       help: 'Requests naming a session no replica knows (expired, deleted, lost earlier, or made up); answered 404.',
+      registers,
+    }),
+    sessionBackendUnseen: new Counter({
+      name: 'mcp_gateway_session_backend_unseen_total',
+      help: "Requests of a session another replica bound moments ago to a backend this replica's discovery has not shown yet; answered 503 with Retry-After, the binding kept.",
       registers,
     }),
     sessionRecoveries: new Counter({
