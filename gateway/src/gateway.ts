@@ -116,7 +116,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     // Only sessions bound before this moment: by the time this runs (or another replica runs it) the backend
     // may have restarted and taken new sessions.
     const lostAt = Date.now();
-    void directory.unbindBackend(b.id, lostAt).then((n) => {
+    void directory.unbindBackend(b.id, lostAt, b.instance).then((n) => {
       metrics.sessionsLost.inc({ reason: reason === 'down' ? 'backend_down' : 'backend_removed' }, n);
       placement.noteUnbound(b.id, n);
       if (n > 0) log.warn({ backend: b.id, sessions: n, reason }, 'sessions of a lost backend unbound');

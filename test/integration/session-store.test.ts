@@ -120,6 +120,20 @@ for (const f of flavours) {
       assert.equal((await store.countByBackend([b])).get(b), 1);
     });
 
+    test('a pod recreated under its name: the old incarnation\'s loss keeps the new one\'s sessions', async () => {
+      const b = uniq('web');
+      const now = Date.now();
+      const [old, fresh, legacy] = [uniq('old'), uniq('fresh'), uniq('legacy')];
+      await store.bind(old, rec(b, { instance: 'uid-1', createdAt: now - 2000 }));
+      // Bound by a replica that saw the new pod before this one noticed the old pod leave.
+      await store.bind(fresh, rec(b, { instance: 'uid-2', createdAt: now - 1000 }));
+      await store.bind(legacy, rec(b, { createdAt: now - 1000 })); // from before incarnations were recorded
+      assert.deepEqual(await store.get(fresh), rec(b, { instance: 'uid-2', createdAt: now - 1000 }), 'the incarnation round-trips');
+      assert.deepEqual((await store.unbindBoundBefore(b, await store.sessionsOf(b), now, 'uid-1')).sort(), [old, legacy].sort());
+      assert.equal((await store.get(fresh))?.instance, 'uid-2');
+      assert.deepEqual(await store.sessionsOf(b), [fresh]);
+    });
+
     test('counts leave out expired sessions', async () => {
       const b = uniq('be');
       await store.bind(uniq('c'), rec(b));

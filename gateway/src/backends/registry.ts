@@ -18,8 +18,15 @@ export interface RegistryOptions {
   discoveryLagMs?: number;
 }
 
-/** Removed backends remembered (ids only), so a lagging view is not mistaken for a removal. Bounded. */
+/** Removed backends remembered, so a lagging view is not mistaken for a removal. Bounded. */
 const MAX_TOMBSTONES = 4096;
+
+/** What a binding says about its backend (a SessionRecord fits). */
+export interface BoundTo {
+  backend: string;
+  instance?: string | undefined;
+  createdAt: number;
+}
 
 interface RegistryEvents {
   /** A backend stopped serving (health) or left discovery: its sessions are lost. */
@@ -35,8 +42,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
   readonly #pool: PoolOptions;
   readonly #log: Logger;
   readonly #discoveryLagMs: number;
-  /** id -> when it left discovery here; insertion-ordered, oldest evicted first. */
+  /** id -> when it last left discovery here; insertion-ordered, oldest evicted first. */
   readonly #removedAt = new Map<string, number>();
+  /** Incarnations (pod UIDs) that left discovery here; insertion-ordered, oldest evicted first. */
+  readonly #goneInstances = new Set<string>();
   #roundRobin = 0;
 
   constructor(pool: PoolOptions, logger: Logger, options: RegistryOptions = {}) {
@@ -72,18 +81,29 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
     return this.#backends.get(id);
   }
 
+  /** The backend a binding names, when this replica has that very server (the same incarnation, when known). */
+  forBinding(bound: BoundTo): Backend | undefined {
+    const b = this.#backends.get(bound.backend);
+    if (!b) return undefined;
+    return bound.instance === undefined || b.instance === undefined || b.instance === bound.instance ? b : undefined;
+  }
+
   /**
-   * For a binding (made at `boundAt`) to a backend this replica does not have: `gone` when it left here, or
-   * was bound long enough ago that this replica's discovery would show it by now; `not-yet-seen` when
-   * another replica's discovery is probably just ahead of this one's (a pod that came up a moment ago), so
-   * the session is alive and must not be unbound from the shared store on this replica's word.
+   * For a binding whose backend forBinding() did not find: `gone` when that server left here, or the binding
+   * is older than any discovery lag (this replica would know its backend by now); `not-yet-seen` when
+   * another replica's discovery is probably just ahead of this one's (a pod that came up a moment ago, maybe
+   * under the name of one that just left), so the session is alive and must not be unbound on this
+   * replica's word.
    */
-  whyUnknown(id: string, boundAt: number, now = Date.now()): UnknownBackend {
-    const removedAt = this.#removedAt.get(id);
-    // Bound before it left here: it went with the backend. Bound after: a new incarnation under the same
-    // name (a StatefulSet pod recreated), which another replica saw first.
-    if (removedAt !== undefined && boundAt <= removedAt) return 'gone';
-    return now - boundAt < this.#discoveryLagMs ? 'not-yet-seen' : 'gone';
+  whyUnknown(bound: BoundTo, now = Date.now()): UnknownBackend {
+    if (bound.instance !== undefined) {
+      if (this.#goneInstances.has(bound.instance)) return 'gone';
+    } else {
+      // No incarnation to tell servers apart: bound before the name left here, it went with it.
+      const removedAt = this.#removedAt.get(bound.backend);
+      if (removedAt !== undefined && bound.createdAt <= removedAt) return 'gone';
+    }
+    return now - bound.createdAt < this.#discoveryLagMs ? 'not-yet-seen' : 'gone';
   }
 
   list(): Backend[] {
@@ -130,8 +150,13 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
 
   #remove(b: Backend): void {
     this.#backends.delete(b.id);
+    this.#removedAt.delete(b.id);
     this.#removedAt.set(b.id, Date.now());
     if (this.#removedAt.size > MAX_TOMBSTONES) this.#removedAt.delete(this.#removedAt.keys().next().value as string);
+    if (b.instance !== undefined) {
+      this.#goneInstances.add(b.instance);
+      if (this.#goneInstances.size > MAX_TOMBSTONES) this.#goneInstances.delete(this.#goneInstances.values().next().value as string);
+    }
     this.#log.info({ backend: b.id }, 'backend removed');
     this.emit('lost', b, 'removed');
     void b.close();

@@ -47,7 +47,7 @@ async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: str
   if (path !== config.messagesPath) {
     request.log.warn({ backend: backend.id, path: path.slice(0, 200) }, 'backend advertises another messages path than --messages-path; clients are sent to ours');
   }
-  const record = newRecord(request, backend.id, 'legacy-sse');
+  const record = newRecord(request, backend, 'legacy-sse');
   const result = await d.directory.bind(sessionId, record);
   if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== record.principal)) {
     throw new EndpointEventError('the backend named a session id that is already in use');
@@ -75,7 +75,7 @@ export async function routeLegacyMessage({ d, request, ex, upstream }: RouteCont
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   ex.backend = record.backend;
-  const backend = d.registry.get(record.backend);
+  const backend = d.registry.forBinding(record);
   if (!backend) refuseIfBackendNotYetSeen(d, request, record);
   let sent: Sent | undefined;
   if (backend?.servesExisting) {

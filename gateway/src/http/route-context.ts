@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from 'pino';
+import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
 import type { GatewayConfig } from '../config/options.ts';
 import type { Lifecycle } from '../lifecycle.ts';
@@ -64,17 +65,18 @@ export function usableBinding(record: SessionRecord | undefined, kind: SessionRe
  * backend is gone for good, and the caller forgets the session.
  */
 export function refuseIfBackendNotYetSeen(d: McpHandlerDeps, request: FastifyRequest, record: SessionRecord): void {
-  if (d.registry.whyUnknown(record.backend, record.createdAt) !== 'not-yet-seen') return;
+  if (d.registry.whyUnknown(record) !== 'not-yet-seen') return;
   d.metrics.sessionBackendUnseen.inc();
   request.log.warn({ backend: record.backend }, 'session bound to a backend this replica has not discovered yet: answered 503');
   throw new GatewayError('BACKEND_NOT_YET_SEEN');
 }
 
 /** A new binding's record, carrying the principal when auth is on. */
-export function newRecord(request: FastifyRequest, backend: string, kind: SessionRecord['kind'], protocolVersion?: string): SessionRecord {
+export function newRecord(request: FastifyRequest, backend: Pick<Backend, 'id' | 'instance'>, kind: SessionRecord['kind'], protocolVersion?: string): SessionRecord {
   const principal = principalOf(request);
   return {
-    backend,
+    backend: backend.id,
+    ...(backend.instance !== undefined ? { instance: backend.instance } : {}),
     kind,
     createdAt: Date.now(),
     ...(principal !== undefined ? { principal } : {}),

@@ -23,7 +23,7 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
     request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
     throw new GatewayError('SESSION_NOT_FOUND');
   }
-  const backend = d.registry.get(record.backend);
+  const backend = d.registry.forBinding(record);
   ex.backend = record.backend;
   // Its backend is gone, or went down with the session on it: the session went with it, and 404 tells the
   // client to initialize again. A session bound after this replica's down verdict was bound by a replica
@@ -80,7 +80,7 @@ async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid:
   if (!d.recovery || principalOf(request) !== undefined) return undefined;
   const found = await d.recovery.find(sid, { protocolVersion, identityHeaders: {} });
   if (typeof found === 'string') return undefined;
-  const record: SessionRecord = { backend: found.id, kind: 'streamable', createdAt: Date.now() };
+  const record: SessionRecord = { backend: found.id, ...(found.instance !== undefined ? { instance: found.instance } : {}), kind: 'streamable', createdAt: Date.now() };
   const result = await d.directory.bind(sid, record);
   request.log.info({ backend: found.id }, 'session recovered from its backend');
   return result.bound ? record : result.existing;
@@ -120,7 +120,7 @@ export async function routeInitialize(ctx: RouteContext): Promise<void> {
 
 async function bindNewSession({ d, request, ex, checked }: RouteContext, backend: Backend, sid: string, sent: Sent): Promise<void> {
   ex.sessionId = sid;
-  const record = newRecord(request, backend.id, 'streamable', checked.peeked?.protocolVersion ?? checked.protocolVersion);
+  const record = newRecord(request, backend, 'streamable', checked.peeked?.protocolVersion ?? checked.protocolVersion);
   try {
     const result = await d.directory.bind(sid, record);
     if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== record.principal)) {

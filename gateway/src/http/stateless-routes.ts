@@ -26,7 +26,7 @@ export async function routeTask(ctx: RouteContext, taskId: string): Promise<void
   ex.taskId = taskId;
   const record = await findTask(ctx, taskId);
   if (usableBinding(record, 'task', request)) {
-    const backend = d.registry.get(record.backend);
+    const backend = d.registry.forBinding(record);
     if (!backend) refuseIfBackendNotYetSeen(d, request, record);
     if (backend?.servesExisting) {
       try {
@@ -68,7 +68,7 @@ async function bindTask({ d, request, ex }: RouteContext, backend: Backend, task
   }
   ex.taskId = task.taskId;
   try {
-    const result = await d.directory.bind(task.taskId, newRecord(request, backend.id, 'task'));
+    const result = await d.directory.bind(task.taskId, newRecord(request, backend, 'task'));
     if (!result.bound && result.existing.backend !== backend.id) {
       request.log.warn({ task: shortId(task.taskId), backend: backend.id, existing: result.existing.backend }, 'task id already bound elsewhere');
     }

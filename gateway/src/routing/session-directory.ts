@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
 import type { StoreGuard } from '../sessions/guard.ts';
-import type { BindResult, SessionRecord, SessionStore, StoreEvent } from '../sessions/store.ts';
+import { boundToLostBackend, type BindResult, type SessionRecord, type SessionStore, type StoreEvent } from '../sessions/store.ts';
 import { LocalSessionCache } from './local-cache.ts';
 
 export interface DirectoryOptions {
@@ -101,11 +101,15 @@ export class SessionDirectory {
     }
   }
 
-  /** Forgets the sessions of a backend that is gone (bound before `boundBefore`); returns how many this call removed. */
-  async unbindBackend(backend: string, boundBefore = Date.now()): Promise<number> {
+  /**
+   * Forgets the sessions of a backend that is gone (bound before `boundBefore`, to incarnation `instance`
+   * when known); returns how many this call removed.
+   */
+  async unbindBackend(backend: string, boundBefore = Date.now(), instance?: string): Promise<number> {
     const cached = this.#cache?.deleteBackend(backend) ?? 0;
-    for (const [id, rec] of this.#pendingBinds) if (rec.backend === backend) this.#pendingBinds.delete(id);
-    for (const [id, r] of this.#touched) if (r.backend === backend) this.#touched.delete(id);
+    const lost = (r: SessionRecord) => r.backend === backend && boundToLostBackend(r, Number.POSITIVE_INFINITY, instance);
+    for (const [id, rec] of this.#pendingBinds) if (lost(rec)) this.#pendingBinds.delete(id);
+    for (const [id, r] of this.#touched) if (lost(r)) this.#touched.delete(id);
     try {
       // In steps that each get the store timeout per round trip, not one budget for the whole backend: a
       // slow store (200 ms a round trip) must slow this down, not fail it and reset the connection.
@@ -113,10 +117,10 @@ export class SessionDirectory {
       let removed = 0;
       for (let i = 0; i < ids.length; i += UNBIND_BATCH) {
         const batch = ids.slice(i, i + UNBIND_BATCH);
-        removed += (await this.#guard.run('unbind_backend', () => this.#store.unbindBoundBefore(backend, batch, boundBefore), 2)).length;
+        removed += (await this.#guard.run('unbind_backend', () => this.#store.unbindBoundBefore(backend, batch, boundBefore, instance), 2)).length;
       }
       if (this.#store.shared) {
-        await this.#guard.run('publish', () => this.#store.publish({ type: 'backend-gone', backend, origin: this.#instanceId }));
+        await this.#guard.run('publish', () => this.#store.publish({ type: 'backend-gone', backend, ...(instance !== undefined ? { instance } : {}), origin: this.#instanceId }));
       }
       return removed;
     } catch (err) {

@@ -2,7 +2,7 @@
 // serves one gateway replica. Bounded: past `maxSessions` a new session is refused (503) rather than an
 // existing one evicted, because evicting a live binding would silently break a client's session.
 import { GatewayError } from '../errors.ts';
-import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
+import { boundToLostBackend, type BindResult, type SessionRecord, type SessionStore, type StoreEvent } from './store.ts';
 import { LocalTokenBuckets, type TakeResult } from './token-bucket.ts';
 
 interface Entry {
@@ -82,11 +82,11 @@ export class MemorySessionStore implements SessionStore {
     return [...(this.#byBackend.get(backend) ?? [])];
   }
 
-  async unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number): Promise<string[]> {
+  async unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number, instance?: string): Promise<string[]> {
     const removed: string[] = [];
     for (const id of ids) {
       const record = this.#entries.get(id)?.record;
-      if (record?.backend !== backend || record.createdAt >= boundBefore) continue;
+      if (record?.backend !== backend || !boundToLostBackend(record, boundBefore, instance)) continue;
       if (this.#remove(id)) removed.push(id);
     }
     return removed;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { KeyLayout } from './keys.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
 import { TAKE_SCRIPT, type TakeResult } from './token-bucket.ts';
-import type { BindResult, SessionRecord, SessionStore, StoreEvent } from './store.ts';
+import { boundToLostBackend, type BindResult, type SessionRecord, type SessionStore, type StoreEvent } from './store.ts';
 
 export interface RedisStoreOptions {
   url: string;
@@ -27,6 +27,7 @@ export interface RedisStoreOptions {
 /** Compact wire form of a SessionRecord. */
 interface Wire {
   b: string;
+  i?: string;
   p?: string;
   v?: string;
   k: SessionRecord['kind'];
@@ -35,6 +36,7 @@ interface Wire {
 
 export function encodeRecord(r: SessionRecord): string {
   const w: Wire = { b: r.backend, k: r.kind, c: r.createdAt };
+  if (r.instance !== undefined) w.i = r.instance;
   if (r.principal !== undefined) w.p = r.principal;
   if (r.protocolVersion !== undefined) w.v = r.protocolVersion;
   return JSON.stringify(w);
@@ -45,6 +47,7 @@ export function decodeRecord(text: string): SessionRecord | undefined {
     const w = JSON.parse(text) as Partial<Wire>;
     if (typeof w.b !== 'string' || typeof w.c !== 'number') return undefined;
     const r: SessionRecord = { backend: w.b, kind: w.k ?? 'streamable', createdAt: w.c };
+    if (typeof w.i === 'string') r.instance = w.i;
     if (typeof w.p === 'string') r.principal = w.p;
     if (typeof w.v === 'string') r.protocolVersion = w.v;
     return r;
@@ -182,7 +185,7 @@ export class RedisSessionStore implements SessionStore {
     return this.#cmd.zrange(this.#keys.backendIndex(backend), '0', '-1');
   }
 
-  async unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number): Promise<string[]> {
+  async unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number, instance?: string): Promise<string[]> {
     const index = this.#keys.backendIndex(backend);
     // Round trip 1: read every binding (auto-pipelining sends them together).
     const texts = await Promise.all(ids.map((id) => this.#cmd.get(this.#keys.session(id))));
@@ -191,8 +194,9 @@ export class RedisSessionStore implements SessionStore {
     const removals = ids.map(async (id, j) => {
       const text = texts[j];
       const rec = text == null ? undefined : decodeRecord(text);
-      if (rec && (rec.backend !== backend || rec.createdAt >= boundBefore)) {
-        // Bound after the outage (a live session), or rebound elsewhere: only a stale index entry goes.
+      if (rec && (rec.backend !== backend || !boundToLostBackend(rec, boundBefore, instance))) {
+        // Bound after the outage or to a new incarnation (a live session), or rebound elsewhere: only a
+        // stale index entry goes.
         if (rec.backend !== backend) await this.#cmd.zrem(index, id);
         return undefined;
       }

@@ -6,6 +6,11 @@
 export interface SessionRecord {
   /** Backend id (pod name under Kubernetes discovery, URL otherwise). */
   backend: string;
+  /**
+   * The backend's incarnation (the pod UID under Kubernetes discovery), when discovery knows one: a pod
+   * recreated under the same name (StatefulSet) is another server, and its sessions are not the old one's.
+   */
+  instance?: string;
   /** The principal (issuer + subject) that created the session, when auth is on. */
   principal?: string;
   /** Protocol version from initialize, for logs and metrics. */
@@ -19,9 +24,15 @@ export interface SessionRecord {
 /** Invalidations published by one replica and applied by every other one to its local cache. */
 export type StoreEvent =
   | { type: 'unbound'; id: string; origin: string }
-  | { type: 'backend-gone'; backend: string; origin: string };
+  | { type: 'backend-gone'; backend: string; instance?: string; origin: string };
 
 import type { TakeResult } from './token-bucket.ts';
+
+/** Whether a binding went with its backend, lost at `lostAt` (incarnation `instance`, when known). */
+export function boundToLostBackend(record: SessionRecord, lostAt: number, instance?: string): boolean {
+  if (instance !== undefined && record.instance !== undefined && record.instance !== instance) return false;
+  return record.createdAt < lostAt;
+}
 
 export type BindResult = { bound: true } | { bound: false; existing: SessionRecord };
 
@@ -47,9 +58,11 @@ export interface SessionStore {
    * Removes those of `ids` (bound to `backend`) that were bound before `boundBefore` (epoch ms), or whose
    * binding has already expired; returns the ids this call removed. Sessions bound later live on a backend
    * that came back (a restart): another replica that noticed the outage late must not take them with it.
+   * With `instance`, a binding that names another incarnation of the backend is kept too (a StatefulSet pod
+   * recreated: the old pod's loss must not take the new one's sessions).
    * At most two round trips, whatever the number of ids: the caller batches, and bounds each call.
    */
-  unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number): Promise<string[]>;
+  unbindBoundBefore(backend: string, ids: readonly string[], boundBefore: number, instance?: string): Promise<string[]>;
   /** Live sessions per backend, for least-sessions placement. */
   countByBackend(backends: readonly string[]): Promise<Map<string, number>>;
   /** Live sessions created by a principal (the sessions-per-principal limit). */
