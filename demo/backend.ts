@@ -39,6 +39,19 @@ const activity = { sleeping: 0 };
 const build = (era: 'legacy' | 'modern') => buildDemoServer({ replica, era, stateCodec, tasks, activity });
 
 const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
+/** Session id -> who created it, as the gateway forwarded it (auth on); absent when no identity came. */
+const creators = new Map<string, string>();
+
+/**
+ * The caller as the gateway's default identity headers name it (issuer + subject), or undefined without
+ * auth. A backend behind the gateway may trust these: the gateway removes any the client sent.
+ */
+function callerOf(req: IncomingMessage): string | undefined {
+  const subject = req.headers['x-auth-subject'];
+  if (typeof subject !== 'string') return undefined;
+  const issuer = req.headers['x-auth-issuer'];
+  return `${typeof issuer === 'string' ? issuer : ''} ${subject}`;
+}
 const legacySse = new Map<string, SSEServerTransport>();
 const modern = createMcpHandler(() => build('modern'), { legacy: 'reject', responseMode: values.json ? 'json' : 'auto' });
 const modernNode = toNodeHandler(modern);
@@ -65,7 +78,9 @@ async function serveSession(req: IncomingMessage, res: ServerResponse, body: unk
   const sid = req.headers['mcp-session-id'];
   if (typeof sid === 'string') {
     const transport = sessions.get(sid);
-    if (!transport) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
+    // A session answers only the identity that created it: what lets the gateway recover sessions with auth
+    // on (--session-recovery-identity), since a ping from anyone else gets the same 404 as an unknown id.
+    if (!transport || (creators.has(sid) && creators.get(sid) !== callerOf(req))) return sendJson(res, 404, rpcError(-32001, 'Session not found'));
     return transport.handleRequest(req, res, body);
   }
   if (req.method === 'POST' && isInitializeRequest(body)) {
@@ -77,10 +92,15 @@ async function serveSession(req: IncomingMessage, res: ServerResponse, body: unk
       retryInterval: 200,
       onsessioninitialized: (id) => {
         sessions.set(id, transport);
+        const creator = callerOf(req);
+        if (creator !== undefined) creators.set(id, creator);
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) {
+        sessions.delete(transport.sessionId);
+        creators.delete(transport.sessionId);
+      }
     };
     await build('legacy').connect(transport);
     return transport.handleRequest(req, res, body);

@@ -2,10 +2,12 @@
 // no session is lost. Replicas route from their caches, bind new sessions locally and write them back, and a
 // session no replica knows is found on its backend with a ping.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startGateway, type GatewayProcess } from '../support/gateway.ts';
 import { connectClient, type TestClient } from '../support/mcp-client.ts';
 import { metricSum, parsePrometheus } from '../support/prom.ts';
+import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
 import { redisCli } from '../support/redis-deployments.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
 
@@ -142,5 +144,64 @@ describe('Redis restarted empty', () => {
     assert.equal(metricSum(m, 'mcp_gateway_session_recoveries_total', { result: 'recovered' }), home.size);
     assert.equal(metricSum(m, 'mcp_gateway_session_recoveries_total', { result: 'not_found' }), 1, 'a made-up id is probed once, then cached as unknown');
     await Promise.all([...home.keys()].map((c) => c.close()));
+  });
+});
+
+describe('Redis restarted empty, auth on: recovery never weakens auth', () => {
+  // API keys: the principal is the key id, forwarded to backends as x-auth-subject. The demo backend answers a
+  // session's requests only for the identity that created it (demo/backend.ts), which is the check
+  // --session-recovery-identity relies on.
+  const keys = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex') };
+  const digest = (k: string) => createHash('sha256').update(k).digest('hex');
+  const authEnv = { AUTH_API_KEYS: `alice sha256:${digest(keys.alice)};bob sha256:${digest(keys.bob)}` };
+  const authArgs = ['--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp'];
+  let topo: Topology;
+  const late: GatewayProcess[] = [];
+  before(async () => {
+    topo = await startTopology({ store: 'redis', gatewayArgs: authArgs, gatewayEnv: authEnv });
+  });
+  after(async () => {
+    await Promise.allSettled(late.map((g) => g.stop()));
+    await topo?.stop();
+  });
+
+  const whoami = (url: string, sid: string, key: string) =>
+    post(url, rpc('tools/call', { name: 'whoami', arguments: {} }, 3), { authorization: `Bearer ${key}`, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+
+  test("a session nobody knows: 404 by default; with --session-recovery-identity, recovered for its creator only", async () => {
+    const home = new Map<string, string>();
+    for (let i = 0; i < 3; i++) {
+      const sid = await rawSession(topo.entries()[i % 2]!, { authorization: `Bearer ${keys.alice}` });
+      home.set(sid, (await rawCall(topo.entries()[0]!, sid, 'whoami', {}, { authorization: `Bearer ${keys.alice}` })).result?.replica as string);
+    }
+    // Every replica that knew them dies, and Redis comes back empty: nobody can write them back.
+    for (const g of topo.gateways) await g.kill();
+    await topo.redis!.stop();
+    await topo.redis!.start();
+    const gw = (args: string[]) => startGateway({ backends: topo.backends.map((b) => b.url), redisUrl: topo.redis!.url, args: [...authArgs, ...args], env: authEnv });
+    const [strict, trusting] = await Promise.all([gw([]), gw(['--session-recovery-identity'])]);
+    late.push(strict, trusting);
+
+    const [first] = home.keys();
+    const refused = await whoami(strict.mcpUrl, first!, keys.alice);
+    assert.equal(refused.status, 404, 'auth on, no flag: even the creator starts over, nobody is handed the session');
+    await refused.text();
+    assert.equal(metricSum(parsePrometheus(await strict.metricsText()), 'mcp_gateway_session_recoveries_total'), 0, 'no probe at all');
+
+    for (const [sid, replica] of home) {
+      const intruder = await whoami(trusting.mcpUrl, sid, keys.bob);
+      assert.equal(intruder.status, 404, "another principal presenting the id first: the backend refuses bob's identity");
+      await intruder.text();
+      const owner = await whoami(trusting.mcpUrl, sid, keys.alice);
+      assert.equal(owner.status, 200, "the creator's request recovers it (bob's miss is not cached for alice)");
+      assert.match(await owner.text(), new RegExp(`"replica":"${replica}"`));
+      const after = await whoami(trusting.mcpUrl, sid, keys.bob);
+      assert.equal(after.status, 404, 're-bound to alice: bob gets what any other principal gets');
+      await after.text();
+    }
+    const m = parsePrometheus(await trusting.metricsText());
+    assert.equal(metricSum(m, 'mcp_gateway_session_recoveries_total', { result: 'recovered' }), home.size);
+    assert.equal(metricSum(m, 'mcp_gateway_session_recoveries_total', { result: 'not_found' }), home.size, "bob's probes found nothing");
+    assert.equal(metricSum(m, 'mcp_gateway_sessions_lost_total', { reason: 'principal_mismatch' }), home.size, "bob's later tries meet alice's binding");
   });
 });

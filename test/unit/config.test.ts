@@ -99,3 +99,13 @@ test('--help documents every option with its environment variable', () => {
   }
   assert.equal(loadConfig(['--help'], {}).kind, 'help');
 });
+
+test('--session-recovery-identity: off by default; needs auth, recovery, and an identity header the backend can check', () => {
+  const A = [...B, '--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp'];
+  const env = { AUTH_API_KEYS: 'alice sha256:' + 'a'.repeat(64) };
+  assert.equal(run(A, env).sessionRecoveryIdentity, false);
+  assert.equal(run([...A, '--session-recovery-identity'], env).sessionRecoveryIdentity, true);
+  assert.match(problems([...B, '--session-recovery-identity']).join('\n'), /session-recovery-identity.*needs --auth/);
+  assert.match(problems([...A, '--session-recovery-identity', '--no-session-recovery'], env).join('\n'), /needs --session-recovery/);
+  assert.match(problems([...A, '--session-recovery-identity', '--identity-headers', 'none'], env).join('\n'), /needs an identity header/);
+});

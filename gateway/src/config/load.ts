@@ -142,6 +142,13 @@ function crossCheck(c: GatewayConfig): string[] {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');
   }
   problems.push(...authProblems(c));
+  if (c.sessionRecoveryIdentity) {
+    if (c.auth === 'none') problems.push('--session-recovery-identity (SESSION_RECOVERY_IDENTITY): needs --auth (without auth every session is recoverable already)');
+    else if (!c.sessionRecovery) problems.push('--session-recovery-identity (SESSION_RECOVERY_IDENTITY): needs --session-recovery');
+    else if (!c.identityHeaders.subject && !c.identityHeaders.jwt) {
+      problems.push('--session-recovery-identity (SESSION_RECOVERY_IDENTITY): needs an identity header for the backend to check (--identity-headers with subject or jwt)');
+    }
+  }
   if (c.legacySse) {
     const paths = [c.mcpPath, c.ssePath, c.messagesPath];
     if (new Set(paths).size !== paths.length) {

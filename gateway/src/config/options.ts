@@ -91,6 +91,7 @@ export interface GatewayConfig extends AuthConfig {
   metricsToolLimit: number;
   sessionRecovery: boolean;
   sessionRecoveryTimeoutMs: number;
+  sessionRecoveryIdentity: boolean;
   tracing: boolean;
   otlpEndpoint: string;
   tracingSampleRatio: number;
@@ -374,6 +375,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: '1s',
     help: 'Longest wait for one backend\'s answer to a recovery ping.',
     parse: nonZeroDuration,
+  },
+  {
+    key: 'sessionRecoveryIdentity',
+    flag: 'session-recovery-identity',
+    env: 'SESSION_RECOVERY_IDENTITY',
+    defaultText: 'false',
+    boolean: true,
+    help:
+      "Auth on: also recover a session whose creator no replica knows, when its backend confirms the caller. The recovery ping carries the caller's identity headers; a 200 re-binds the session to the caller. Only for backends that answer 404 to a session's requests from anyone but its creator; off, such sessions answer 404.",
+    parse: parseBoolean,
   },
   {
     key: 'metricsToolLimit',

@@ -4,6 +4,9 @@
 // hold the session answers 404 (Streamable HTTP, "Session Management"), the one that holds it answers 200.
 // Bounded: one probe round per id at a time (concurrent requests for it wait for the same round), a cap on
 // rounds in flight, and negative answers cached so that made-up ids cannot make the gateway probe forever.
+// With auth on (and --session-recovery-identity), the ping carries the caller's forwarded identity, and only a
+// backend that checks it against the session's creator can answer 200: recovery then never hands a session
+// to whoever presents its id first.
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
 import { H } from '../mcp/headers.ts';
@@ -25,6 +28,11 @@ export interface RecoveryContext {
   protocolVersion: string | undefined;
   /** Headers that identify the caller to backends (auth: the forwarded identity). */
   identityHeaders: Record<string, string>;
+  /**
+   * The caller's principal, when auth is on. Rounds and negative answers are per caller: a backend that
+   * checks identity answers one principal 200 and another 404 for the same id.
+   */
+  principal?: string | undefined;
 }
 
 const PROBE_BODY = JSON.stringify({ jsonrpc: '2.0', id: 'mcp-gateway-recovery', method: 'ping' });
@@ -44,23 +52,25 @@ export class SessionRecovery {
 
   /** The backend holding `id`, or why none was found. */
   async find(id: string, ctx: RecoveryContext): Promise<Backend | RecoveryResult> {
-    const until = this.#negative.get(id);
+    // A principal holds no newline (an issuer URL, a space, a subject), so the key splits one way only.
+    const key = ctx.principal === undefined ? id : `${ctx.principal}\n${id}`;
+    const until = this.#negative.get(key);
     if (until !== undefined) {
       if (until > Date.now()) return 'not_found';
-      this.#negative.delete(id);
+      this.#negative.delete(key);
     }
-    const running = this.#rounds.get(id);
+    const running = this.#rounds.get(key);
     if (running) return running;
     if (this.#rounds.size >= this.#o.maxInFlight) {
       this.#onResult('busy');
       return 'busy';
     }
-    const round = this.#probeAll(id, ctx).finally(() => this.#rounds.delete(id));
-    this.#rounds.set(id, round);
+    const round = this.#probeAll(id, ctx).finally(() => this.#rounds.delete(key));
+    this.#rounds.set(key, round);
     const result = await round;
     const label = typeof result === 'string' ? result : 'recovered';
     this.#onResult(label);
-    if (label === 'not_found') this.#rememberMiss(id);
+    if (label === 'not_found') this.#rememberMiss(key);
     return result;
   }
 
@@ -100,13 +110,13 @@ export class SessionRecovery {
     }
   }
 
-  #rememberMiss(id: string): void {
+  #rememberMiss(key: string): void {
     // Bounded: an attacker sending endless made-up ids only ever costs this many entries.
     if (this.#negative.size >= 10_000) {
       const now = Date.now();
       for (const [k, until] of this.#negative) if (until <= now) this.#negative.delete(k);
       if (this.#negative.size >= 10_000) this.#negative.delete(this.#negative.keys().next().value as string);
     }
-    this.#negative.set(id, Date.now() + this.#o.negativeTtlMs);
+    this.#negative.set(key, Date.now() + this.#o.negativeTtlMs);
   }
 }
