@@ -16,6 +16,9 @@ import { newSigningKey, startOidcProvider, type OidcProvider } from '../support/
 import { metricSum, parsePrometheus } from '../support/prom.ts';
 import { MCP_HEADERS, post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
 import { freePort } from '../support/redis.ts';
+import { startBackend, type BackendProcess } from '../support/backends.ts';
+import { startGateway, type GatewayProcess } from '../support/gateway.ts';
+import { SseReader } from '../support/sse-reader.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
 
 const INIT = rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
@@ -272,5 +275,58 @@ describe('JWT bearer auth', () => {
       assert.equal(gw.service.exited, false);
       assert.equal(gw.service.json().filter((l) => l.msg === 'gateway listening').length, 1, 'never restarted');
     }
+  });
+});
+
+describe('JWT bearer auth: a listening stream ends when its token expires', () => {
+  let op: OidcProvider;
+  let gw: GatewayProcess;
+  let backend: BackendProcess;
+  let resource: string;
+
+  before(async () => {
+    op = await startOidcProvider();
+    backend = await startBackend('a');
+    const port = await freePort();
+    resource = `http://127.0.0.1:${port}/mcp`;
+    gw = await startGateway({
+      backends: [backend.url],
+      args: ['--port', String(port), '--auth', 'jwt', '--resource-url', resource, '--auth-issuer', op.issuer, '--auth-clock-skew', '1s', '--sse-keepalive', '500ms'],
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await backend?.stop();
+    await op?.stop();
+  });
+
+  const openGet = (sid: string, token: string) =>
+    fetch(gw.mcpUrl, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' } });
+
+  test('the stream of a 3-second token ends cleanly after it (plus the skew); a long-lived one stays; reconnecting needs a fresh token', async () => {
+    const [short, long] = [await op.token('short-lived', { resource, scope: 'mcp:tools' }), await op.token('alice', { resource, scope: 'mcp:tools' })];
+    const shortSid = await rawSession(gw.mcpUrl, { authorization: `Bearer ${short}` });
+    const longSid = await rawSession(gw.mcpUrl, { authorization: `Bearer ${long}` });
+    const [shortRes, longRes] = await Promise.all([openGet(shortSid, short), openGet(longSid, long)]);
+    assert.deepEqual([shortRes.status, longRes.status], [200, 200]);
+    const [shortStream, longStream] = [new SseReader(shortRes), new SseReader(longRes)];
+
+    await shortStream.until((r) => r.ended, 15_000);
+    assert.equal(shortStream.failed, undefined, 'ended cleanly (a terminating chunk), not torn down');
+    assert.ok(shortStream.comments >= 1, 'it was a live stream until then');
+    await longStream.until((r) => r.comments >= shortStream.comments + 2, 5_000);
+    assert.equal(longStream.ended, false, "a token that is still valid keeps its stream");
+
+    const line = await gw.service.waitFor((l) => l.msg === 'request' && l.outcome === 'credential-expired');
+    assert.equal(line.http, 'GET');
+    assert.equal(metricSum(parsePrometheus(await gw.metricsText()), 'mcp_gateway_streams_credential_expired_total'), 1);
+
+    const again = await openGet(shortSid, short);
+    assert.equal(again.status, 401, 'the expired token cannot reopen it');
+    await again.body?.cancel();
+    const fresh = await openGet(shortSid, await op.token('short-lived', { resource, scope: 'mcp:tools' }));
+    assert.equal(fresh.status, 200, 'the same principal with a fresh token resumes listening on its session');
+    await fresh.body?.cancel();
+    await longStream.cancel();
   });
 });

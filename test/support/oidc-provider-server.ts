@@ -17,7 +17,7 @@ const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }
 const SCOPES = ['mcp:tools', 'mcp:admin'];
 /** Clients whose tokens are opaque (introspection); all others get JWTs. */
 const OPAQUE_CLIENTS = new Set(['carol']);
-const CLIENTS = ['alice', 'bob', 'carol', 'expired', 'early', 'foreign-iss'];
+const CLIENTS = ['alice', 'bob', 'carol', 'expired', 'early', 'foreign-iss', 'short-lived'];
 
 type Payload = Record<string, unknown> & { iat: number; exp: number };
 
@@ -26,6 +26,7 @@ function customize(clientId: string, payload: Payload): void {
   const now = Math.floor(Date.now() / 1000);
   if (clientId === 'expired') Object.assign(payload, { iat: now - 3600, exp: now - 600 });
   if (clientId === 'early') payload.nbf = now + 600;
+  if (clientId === 'short-lived') payload.exp = now + 3; // valid, for three seconds
   if (clientId === 'foreign-iss') payload.iss = 'http://issuer.invalid';
 }
 

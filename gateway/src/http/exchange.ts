@@ -37,6 +37,11 @@ export class Exchange {
   route: string | undefined;
   errorCode: string | undefined;
   outcome: string | undefined;
+  /**
+   * When the caller's credential stops validating (its expiry plus the tolerated clock skew, epoch ms); a
+   * listening stream is ended then, so that a stream outlives no token (auth on, credentials that expire).
+   */
+  credentialDeadline: number | undefined;
   #finished = false;
   readonly #onClose: Array<(finished: boolean) => void> = [];
 

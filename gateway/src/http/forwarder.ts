@@ -75,6 +75,8 @@ export class Forwarder {
     const { streamKind, ...relayExtra } = extra;
     ex.markHeaders();
     let leaveStream: (() => void) | undefined;
+    let expiry: NodeJS.Timeout | undefined;
+    let credentialExpired = false;
     const learn = ex.rpcMethod === 'tools/list' && sent.upstream.statusCode === 200 ? new BodyCollector(TOOLS_LIST_READ_LIMIT) : undefined;
     const outcome = await relayResponse(sent.upstream, ex.res, {
       ...(learn ? { bodyTap: learn.tap, sseTap: learn.tap } : {}),
@@ -84,15 +86,31 @@ export class Forwarder {
         metrics.streamsOpen.inc();
         // On shutdown the stream is ended cleanly; the client reconnects to another replica.
         const listen = ex.httpMethod === 'GET' || ex.rpcMethod === 'subscriptions/listen';
-        leaveStream = lifecycle.addStream(stop, streamKind ?? (listen ? 'listen' : 'response'));
+        const kind = streamKind ?? (listen ? 'listen' : 'response');
+        leaveStream = lifecycle.addStream(stop, kind);
+        // A listening stream is one request that could otherwise outlive its token by hours: it ends cleanly
+        // when the token would no longer validate, and the client reconnects with a fresh one (resuming with
+        // Last-Event-ID). MCP authorization: tokens are validated on every request. Answers to a request
+        // (a tool call streaming its result) and legacy HTTP+SSE streams (the stream is the session; each of
+        // its POSTs is checked) are left to finish.
+        const deadline = ex.credentialDeadline;
+        if (kind === 'listen' && deadline !== undefined && deadline - Date.now() <= MAX_TIMER_MS) {
+          expiry = setTimeout(() => {
+            credentialExpired = true;
+            ex.outcome = 'credential-expired'; // before stop(): the access log line is written as the response ends
+            metrics.streamsCredentialExpired.inc();
+            stop();
+          }, Math.max(0, deadline - Date.now()));
+        }
       },
       onStreamClose: () => {
+        clearTimeout(expiry);
         metrics.streamsOpen.dec();
         leaveStream?.();
       },
       ...relayExtra,
     });
-    ex.outcome = outcome.result;
+    ex.outcome = credentialExpired ? 'credential-expired' : outcome.result;
     if (outcome.result === 'upstream-failed' && !lifecycle.stopping) {
       const { kind, code } = classifyUpstreamError(outcome.error);
       this.#countFailure(sent.backend, kind);
@@ -132,6 +150,8 @@ export class Forwarder {
 }
 
 const NO_SPAN: UpstreamSpan = { end: () => undefined };
+/** setTimeout's longest delay (about 24.8 days); a credential valid longer gets no timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Keeps the first `limit` bytes of a body that passes through; `complete` is false if it was cut. */
 class BodyCollector {

@@ -1,7 +1,7 @@
 // The handler behind every MCP route (the MCP endpoint, and the legacy HTTP+SSE pair): edge checks, one
 // classification (mcp/classify.ts), and one route per request class (DESIGN.md "Request flow", step 3).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizeOperation } from '../auth/guard.ts';
+import { authorizeOperation, identityOf } from '../auth/guard.ts';
 import { asGatewayError, type JsonRpcId } from '../errors.ts';
 import { classify, headersSuffice, type Endpoint } from '../mcp/classify.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
@@ -55,6 +55,8 @@ async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, c
     if (peek) ex.setPeek(peek);
   }
   ex.route = cls.path;
+  const expiresAt = identityOf(request)?.expiresAt;
+  if (expiresAt !== undefined) ex.credentialDeadline = expiresAt + d.config.authClockSkewMs;
   const principal = principalOf(request);
   await d.quotas.checkRate(principal);
   if (request.method === 'GET' || ex.rpcMethod === 'subscriptions/listen') {

@@ -17,6 +17,7 @@ export interface GatewayMetrics {
   sessionWriteBacks: Counter;
   limitRejections: Counter<'limit'>;
   streamsOpen: Gauge;
+  streamsCredentialExpired: Counter;
   backendUp: Gauge<'backend'>;
   upstreamErrors: Counter<'backend' | 'kind'>;
   storeDuration: Histogram<'operation'>;
@@ -100,6 +101,11 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       registers,
     }),
     streamsOpen: new Gauge({ name: 'mcp_gateway_streams_open', help: 'SSE streams this replica is relaying now.', registers }),
+    streamsCredentialExpired: new Counter({
+      name: 'mcp_gateway_streams_credential_expired_total',
+      help: "Listening streams this replica ended because the caller's token expired (the client reconnects with a fresh one).",
+      registers,
+    }),
     backendUp: new Gauge({
       name: 'mcp_gateway_backend_up',
       help: '1 when this replica considers the backend healthy, 0 otherwise.',
