@@ -12,7 +12,7 @@ import { startGateway, type GatewayProcess } from '../support/gateway.ts';
 import { startOidcProvider, type OidcProvider } from '../support/oidc.ts';
 import { metricSum, parsePrometheus } from '../support/prom.ts';
 import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
-import { freePort } from '../support/redis.ts';
+import { freePort, startRedis, type RedisServer } from '../support/redis.ts';
 
 const INIT = rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -176,5 +176,41 @@ describe('static API keys', () => {
     const res = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', gw.mcpUrl));
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { resource: 'https://mcp.example.com/mcp', scopes_supported: ['mcp:tools'], bearer_methods_supported: ['header'] });
+  });
+});
+
+describe('a rollout that turns API-key auth on, replicas sharing Redis', () => {
+  // Mid-rollout one replica still runs without auth, the next with it. A session bound without a principal
+  // is nobody's to claim, and one bound to a principal is not open to callers without one.
+  const key = randomBytes(32).toString('hex');
+  const digest = createHash('sha256').update(key).digest('hex');
+  let redis: RedisServer;
+  let open: GatewayProcess;
+  let guarded: GatewayProcess;
+  before(async () => {
+    redis = await startRedis();
+    [open, guarded] = await Promise.all([
+      startGateway({ backends: [backend.url], redisUrl: redis.url }),
+      startGateway({ backends: [backend.url], redisUrl: redis.url, args: ['--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp'], env: { AUTH_API_KEYS: `ci-bot sha256:${digest}` } }),
+    ]);
+  });
+  after(async () => {
+    await Promise.allSettled([open?.stop(), guarded?.stop()]);
+    await redis?.stop();
+  });
+
+  test('a session bound without a principal answers 404 to a key holder, and a key holder\'s session 404 to no-auth callers', async () => {
+    const anonymous = await rawSession(open.mcpUrl);
+    assert.equal((await rawCall(open.mcpUrl, anonymous, 'whoami')).status, 200);
+    assert.equal((await rawCall(guarded.mcpUrl, anonymous, 'whoami', {}, bearer(key))).status, 404, 'not claimed by the first key holder');
+
+    const owned = await rawSession(guarded.mcpUrl, bearer(key));
+    assert.equal((await rawCall(guarded.mcpUrl, owned, 'whoami', {}, bearer(key))).status, 200);
+    assert.equal((await rawCall(open.mcpUrl, owned, 'whoami')).status, 404, 'not open to callers without a principal');
+
+    for (const gw of [open, guarded]) {
+      assert.equal(metricSum(parsePrometheus(await gw.metricsText()), 'mcp_gateway_sessions_lost_total', { reason: 'principal_mismatch' }), 1);
+    }
+    assert.equal((await rawCall(open.mcpUrl, anonymous, 'whoami')).status, 200, 'each still works where it belongs');
   });
 });

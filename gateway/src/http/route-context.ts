@@ -51,11 +51,12 @@ export function principalOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * A binding this request may use: of the expected kind, and created by the same principal. Someone else's
- * binding is treated exactly like an unknown one, so that ids cannot be probed.
+ * A binding this request may use: of the expected kind, and created by the same principal (none on both
+ * sides when auth is off). Someone else's binding is treated exactly like an unknown one, so that ids cannot
+ * be probed.
  */
 export function usableBinding(record: SessionRecord | undefined, kind: SessionRecord['kind'], request: FastifyRequest): record is SessionRecord {
-  return record !== undefined && record.kind === kind && (record.principal === undefined || record.principal === principalOf(request));
+  return record !== undefined && record.kind === kind && record.principal === principalOf(request);
 }
 
 /**

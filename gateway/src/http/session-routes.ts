@@ -18,8 +18,10 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
     d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
-  if (record.principal !== undefined && record.principal !== principalOf(request)) {
+  if (record.principal !== principalOf(request)) {
     // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
+    // A session bound without a principal (by a replica with auth off, during a rollout that turns auth on)
+    // is nobody's to claim either, and one bound to a principal is not open to all when auth is turned off.
     d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
     request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
     throw new GatewayError('SESSION_NOT_FOUND');
