@@ -52,6 +52,29 @@ describe('Helm chart values', () => {
     assert.match(c.stderr, /redis.sentinels applies to redis.mode sentinel, not standalone/);
   });
 
+  test('auth: each mode says what it needs, secrets name keys of auth.existingSecret, and nothing applies to another mode', async () => {
+    const problems = async (args: string[]) => {
+      const r = await tryHelm(['template', 'mcp', CHART, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} was accepted`);
+      return r.stderr;
+    };
+    const jwt = await problems(['--set', 'auth.mode=jwt', '--set', 'auth.clientId=x']);
+    assert.match(jwt, /auth.mode jwt needs auth.resourceUrl/);
+    assert.match(jwt, /auth.mode jwt needs auth.issuer or auth.jwksUrl/);
+    assert.match(jwt, /auth.introspectionUrl, auth.clientId and auth.clientSecretKey apply to auth.mode introspection, not jwt/);
+    assert.match(await problems(['--set', 'auth.mode=api-key', '--set', 'auth.resourceUrl=https://m.example.com/mcp']), /auth.mode api-key needs auth.apiKeysKey/);
+    assert.match(await problems(['--set', 'auth.mode=introspection', '--set', 'auth.resourceUrl=https://m.example.com/mcp']), /needs auth.issuer, auth.introspectionUrl, auth.clientId and auth.clientSecretKey/);
+    const none = await problems(['--set', 'auth.issuer=https://login.example.com', '--set', 'auth.sessionRecoveryIdentity=true', '--set', 'auth.identityJwtKeyKey=k']);
+    assert.match(none, /auth.issuer applies with auth.mode jwt, introspection or api-key, not none/);
+    assert.match(none, /auth.sessionRecoveryIdentity apply with an auth.mode other than none/);
+    assert.match(none, /name keys of auth.existingSecret, which is empty/);
+    assert.match(await problems(['--set', 'auth.existingSecret=mcp-auth']), /no auth.\*Key says which of its keys to mount/);
+    assert.match(await problems(['--set', 'auth.mode=oauth']), /at '\/auth\/mode': value must be one of/);
+    assert.match(await problems(['--set', 'auth.resourceUrl=mcp.example.com']), /at '\/auth\/resourceUrl'/);
+    // Identity headers and an identity key go without auth too (the client's own headers are always removed).
+    await helm(['template', 'mcp', CHART, '--set', 'auth.existingSecret=mcp-auth', '--set', 'auth.identityJwtKeyKey=k', '--set', 'auth.identityHeaders=none']);
+  });
+
   test('kubeVersion: refused below Kubernetes 1.26 (EndpointSlice serving/terminating), accepted from it', async () => {
     const old = await tryHelm(['template', 'mcp', CHART, '--kube-version', '1.25.9']);
     assert.notEqual(old.code, 0);

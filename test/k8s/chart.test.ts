@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { CHART, createNamespace, helm, K8S_BIN, kubectl, parseManifests, requireCluster, run, scratchDir, type K8sObject } from './support/cluster.ts';
 import { containersOf, dryRun, envOf, podSpecOf, seconds } from './support/manifests.ts';
+import { loadConfig } from '../../gateway/src/config/load.ts';
 import { freePort } from '../support/redis.ts';
 import { startTopology } from '../support/topology.ts';
 import { eventually } from '../support/wait.ts';
@@ -65,6 +66,32 @@ const SETS: Record<string, Record<string, unknown>> = {
     },
   },
   demo: { demo: { enabled: true } },
+  'JWT auth, identity JWTs signed with a key from a Secret': {
+    auth: {
+      mode: 'jwt',
+      resourceUrl: 'https://mcp.example.com/mcp',
+      issuer: 'https://login.example.com',
+      audiences: ['https://mcp.example.com/mcp', 'mcp-gateway'],
+      requiredScopes: ['mcp:tools'],
+      methodScopes: 'tools/call:deploy=deploy',
+      existingSecret: 'mcp-auth',
+      identityJwtKeyKey: 'identity.jwk',
+      identityHeaders: 'subject=x-user,jwt=x-user-jwt',
+      sessionRecoveryIdentity: true,
+    },
+  },
+  'API keys from a Secret': { auth: { mode: 'api-key', resourceUrl: 'https://mcp.example.com/mcp', existingSecret: 'mcp-auth', apiKeysKey: 'api-keys.txt' } },
+  'introspection, client secret from a Secret': {
+    auth: {
+      mode: 'introspection',
+      resourceUrl: 'https://mcp.example.com/mcp',
+      issuer: 'https://login.example.com',
+      introspectionUrl: 'https://login.example.com/oauth/introspect',
+      clientId: 'mcp-gateway',
+      existingSecret: 'mcp-auth',
+      clientSecretKey: 'client-secret',
+    },
+  },
   'kubernetes discovery of a Service in another namespace': { discovery: { kubernetes: { service: 'mcp-servers/weather', port: 'mcp' } } },
   'dns discovery': { discovery: { mode: 'dns', dns: { name: '_mcp._tcp.weather.mcp-servers.svc.cluster.local' } } },
   'static discovery, one replica, in-memory store': {
@@ -233,6 +260,43 @@ describe('Helm chart', () => {
     }
   });
 
+  test('auth: the rendered configuration is one the gateway accepts; secrets only as files mounted from the Secret', () => {
+    const expected: Record<string, { auth: string; files: Record<string, string> }> = {
+      'JWT auth, identity JWTs signed with a key from a Secret': { auth: 'jwt', files: { 'identity.jwk': 'identity-jwt-key' } },
+      'API keys from a Secret': { auth: 'api-key', files: { 'api-keys.txt': 'api-keys' } },
+      'introspection, client secret from a Secret': { auth: 'introspection', files: { 'client-secret': 'client-secret' } },
+    };
+    for (const [set, want] of Object.entries(expected)) {
+      const objs = rendered.get(set)!.objects;
+      const data = gatewayConfig(objs).data as Record<string, string>;
+      // The gateway's own loader, fed the ConfigMap as its environment (the Deployment's envFrom).
+      const loaded = loadConfig([], { ...data, REDIS_URL: 'redis://redis:6379' });
+      assert.equal(loaded.kind, 'run', set);
+      const config = (loaded as Extract<typeof loaded, { kind: 'run' }>).config;
+      assert.equal(config.auth, want.auth, set);
+      assert.equal(config.resourceUrl, 'https://mcp.example.com/mcp');
+      const spec = podSpecOf(one(objs, 'Deployment', 'gateway')) as unknown as {
+        volumes: Array<{ name: string; secret?: { secretName: string; items: Array<{ key: string; path: string }> } }>;
+        containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
+      };
+      const volume = spec.volumes.find((v) => v.name === 'auth');
+      assert.equal(volume?.secret?.secretName, 'mcp-auth', `${set}: the Secret is mounted`);
+      assert.deepEqual(Object.fromEntries(volume!.secret!.items.map((i) => [i.key, i.path])), want.files, `${set}: exactly the keys named`);
+      assert.deepEqual(spec.containers[0]!.volumeMounts.find((m) => m.name === 'auth'), { name: 'auth', mountPath: '/etc/mcp-gateway/auth', readOnly: true });
+      for (const path of Object.values(want.files)) assert.ok(Object.values(data).includes(`/etc/mcp-gateway/auth/${path}`), `${set}: the gateway reads ${path} from the mount`);
+      const env = envOf(containersOf(one(objs, 'Deployment', 'gateway'))[0]!);
+      for (const name of ['AUTH_CLIENT_SECRET', 'AUTH_API_KEYS', 'IDENTITY_JWT_KEY']) assert.equal(env[name] ?? data[name], undefined, `${set}: no secret ${name} in the spec`);
+    }
+    const jwt = (gatewayConfig(rendered.get('JWT auth, identity JWTs signed with a key from a Secret')!.objects).data as Record<string, string>);
+    assert.deepEqual(
+      [jwt.AUTH_ISSUER, jwt.AUTH_AUDIENCE, jwt.AUTH_REQUIRED_SCOPES, jwt.AUTH_METHOD_SCOPES, jwt.IDENTITY_HEADERS, jwt.SESSION_RECOVERY_IDENTITY],
+      ['https://login.example.com', 'https://mcp.example.com/mcp,mcp-gateway', 'mcp:tools', 'tools/call:deploy=deploy', 'subject=x-user,jwt=x-user-jwt', 'true'],
+    );
+    const none = gatewayConfig(rendered.get('defaults')!.objects).data as Record<string, string>;
+    assert.equal(none.AUTH, undefined, 'auth off by default');
+    assert.equal((podSpecOf(one(rendered.get('defaults')!.objects, 'Deployment', 'gateway')) as unknown as { volumes: Array<{ name: string }> }).volumes.some((v) => v.name === 'auth'), false);
+  });
+
   test('every option on: HPA instead of replicas, ServiceMonitor, NetworkPolicies, image by digest, PDB', () => {
     const objs = rendered.get('every option on')!.objects;
     const deploy = one(objs, 'Deployment', 'gateway');
@@ -282,5 +346,36 @@ describe('Helm chart', () => {
     const nothing = await runScript(`http://127.0.0.1:${await freePort()}/mcp`);
     assert.equal(nothing.code, 1);
     assert.match(nothing.stderr, /FAIL .*: no answer: ECONNREFUSED/);
+
+    // Auth on: the pod of an auth set carries the resource URL and checks the challenge and the metadata.
+    const authPod = one(rendered.get('API keys from a Secret')!.objects, 'Pod');
+    const resource = envOf(containersOf(authPod)[0]!).RESOURCE_URL as { value: string };
+    assert.equal(resource.value, 'https://mcp.example.com/mcp');
+    const runAuthScript = (url: string, resourceUrl: string) => run(process.execPath, args, { env: { MCP_URL: url, RESOURCE_URL: resourceUrl }, timeoutMs: 60_000 });
+    const guarded = await startTopology({
+      store: 'memory',
+      backends: ['demo'],
+      gatewayArgs: ['--auth', 'api-key', '--resource-url', resource.value],
+      gatewayEnv: { AUTH_API_KEYS: `ci sha256:${'b'.repeat(64)}` },
+    });
+    try {
+      const url = guarded.entries()[0]!;
+      const okRun = await runAuthScript(url, resource.value);
+      assert.equal(okRun.code, 0, okRun.stderr);
+      assert.match(okRun.stdout, /^ok: the gateway asks for a bearer token/);
+      const wrong = await runAuthScript(url, 'https://other.example.com/mcp');
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /protected resource metadata names https:\/\/mcp.example.com\/mcp, not https:\/\/other/);
+    } finally {
+      await guarded.stop();
+    }
+    const open = await startTopology({ store: 'memory', backends: ['demo'] });
+    try {
+      const unguarded = await runAuthScript(open.entries()[0]!, resource.value);
+      assert.equal(unguarded.code, 1, 'a gateway that answers without a token fails the auth check');
+      assert.match(unguarded.stderr, /auth is on, yet a request without a token got 200/);
+    } finally {
+      await open.stop();
+    }
   });
 });

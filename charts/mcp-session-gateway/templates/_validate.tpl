@@ -56,6 +56,43 @@ and reported in one failure, so a user fixes them all in one round.
 {{- if and (eq $d.mode "kubernetes") (not $v.serviceAccount.create) (not $v.serviceAccount.name) }}
 {{- $problems = append $problems "discovery.mode kubernetes needs a ServiceAccount: serviceAccount.create, or serviceAccount.name of an existing one" }}
 {{- end }}
+{{- $a := $v.auth }}
+{{- $secretKeys := list $a.clientSecretKey $a.apiKeysKey $a.identityJwtKeyKey | compact }}
+{{- if eq $a.mode "none" }}
+{{- range $k := list "resourceUrl" "issuer" "jwksUrl" "methodScopes" "introspectionUrl" "clientId" "clientSecretKey" "apiKeysKey" }}
+{{- if index $a $k }}
+{{- $problems = append $problems (printf "auth.%s applies with auth.mode jwt, introspection or api-key, not none" $k) }}
+{{- end }}
+{{- end }}
+{{- if or $a.audiences $a.requiredScopes $a.sessionRecoveryIdentity }}
+{{- $problems = append $problems "auth.audiences, auth.requiredScopes and auth.sessionRecoveryIdentity apply with an auth.mode other than none" }}
+{{- end }}
+{{- else }}
+{{- if not $a.resourceUrl }}
+{{- $problems = append $problems (printf "auth.mode %s needs auth.resourceUrl (the public URL of the MCP endpoint)" $a.mode) }}
+{{- end }}
+{{- if and (eq $a.mode "jwt") (not (or $a.issuer $a.jwksUrl)) }}
+{{- $problems = append $problems "auth.mode jwt needs auth.issuer or auth.jwksUrl" }}
+{{- end }}
+{{- if and (eq $a.mode "introspection") (not (and $a.issuer $a.introspectionUrl $a.clientId $a.clientSecretKey)) }}
+{{- $problems = append $problems "auth.mode introspection needs auth.issuer, auth.introspectionUrl, auth.clientId and auth.clientSecretKey" }}
+{{- end }}
+{{- if and (eq $a.mode "api-key") (not $a.apiKeysKey) }}
+{{- $problems = append $problems "auth.mode api-key needs auth.apiKeysKey (a key of auth.existingSecret with the API keys)" }}
+{{- end }}
+{{- if and (ne $a.mode "introspection") (or $a.introspectionUrl $a.clientId $a.clientSecretKey) }}
+{{- $problems = append $problems (printf "auth.introspectionUrl, auth.clientId and auth.clientSecretKey apply to auth.mode introspection, not %s" $a.mode) }}
+{{- end }}
+{{- if and (ne $a.mode "api-key") $a.apiKeysKey }}
+{{- $problems = append $problems (printf "auth.apiKeysKey applies to auth.mode api-key, not %s" $a.mode) }}
+{{- end }}
+{{- end }}
+{{- if and $secretKeys (not $a.existingSecret) }}
+{{- $problems = append $problems "auth.clientSecretKey / auth.apiKeysKey / auth.identityJwtKeyKey name keys of auth.existingSecret, which is empty" }}
+{{- end }}
+{{- if and $a.existingSecret (not $secretKeys) }}
+{{- $problems = append $problems "auth.existingSecret is set but no auth.*Key says which of its keys to mount" }}
+{{- end }}
 {{- $g := $v.gateway }}
 {{- if eq (int $g.port) (int $g.adminPort) }}
 {{- $problems = append $problems "gateway.port and gateway.adminPort must differ (the admin port never serves MCP)" }}
