@@ -4,20 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectClient, type TestClient } from '../support/mcp-client.ts';
 import { metricSum, parsePrometheus } from '../support/prom.ts';
-import { post, rpc } from '../support/raw-mcp.ts';
+import { sessionStatus } from '../support/raw-mcp.ts';
 import { startTopology, type StoreKind, type Topology } from '../support/topology.ts';
 
-async function statusFor(entry: string, sid: string): Promise<{ status: number; code: number | undefined }> {
-  const res = await post(entry, rpc('tools/list', {}, 3), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
-  const text = await res.text();
-  let code: number | undefined;
-  try {
-    code = (JSON.parse(text) as { error?: { code: number } }).error?.code;
-  } catch {
-    code = undefined; // an SSE answer: a live session
-  }
-  return { status: res.status, code };
-}
 
 for (const store of ['memory', 'redis'] as StoreKind[]) {
   describe(`a backend killed mid-run (${store} store)`, () => {
@@ -53,7 +42,7 @@ for (const store of ['memory', 'redis'] as StoreKind[]) {
       for (const v of victims) {
         for (const entry of topo.entries()) {
           const started = Date.now();
-          const r = await statusFor(entry, v.sessionId());
+          const r = await sessionStatus(entry, v.sessionId());
           assert.deepEqual(r, { status: 404, code: -32001 }, `a session of the killed replica answers 404 through ${entry}`);
           assert.ok(Date.now() - started < 5_000, 'and promptly, not after a hang');
         }

@@ -102,13 +102,9 @@ describe('Redis restarted empty', () => {
     const newcomer = await startGateway({ backends: topo.backends.map((b) => b.url), redisUrl: topo.redis!.url, args: ['--no-session-recovery'] });
     late.push(newcomer);
     for (const [c, replica] of home) {
-      const res = await fetch(newcomer.mcpUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': c.sessionId(), 'mcp-protocol-version': '2025-11-25' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
-      });
-      assert.equal(res.status, 200);
-      assert.match(await res.text(), new RegExp(`"replica":"${replica}"`));
+      const { status, result } = await rawCall(newcomer.mcpUrl, c.sessionId(), 'whoami');
+      assert.equal(status, 200);
+      assert.equal(result?.replica, replica);
     }
     const written = topo.gateways.reduce(async (acc, g) => (await acc) + metricSum(parsePrometheus(await g.metricsText()), 'mcp_gateway_session_writebacks_total'), Promise.resolve(0));
     assert.ok((await written) >= home.size, 'write-backs are counted');
@@ -124,13 +120,9 @@ describe('Redis restarted empty', () => {
     const newcomer = await startGateway({ backends: topo.backends.map((b) => b.url), redisUrl: topo.redis!.url });
     late.push(newcomer);
     for (const [c, replica] of home) {
-      const res = await fetch(newcomer.mcpUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': c.sessionId(), 'mcp-protocol-version': '2025-11-25' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
-      });
-      assert.equal(res.status, 200, 'recovered, not 404');
-      assert.match(await res.text(), new RegExp(`"replica":"${replica}"`));
+      const { status, result } = await rawCall(newcomer.mcpUrl, c.sessionId(), 'whoami');
+      assert.equal(status, 200, 'recovered, not 404');
+      assert.equal(result?.replica, replica);
     }
     for (let i = 0; i < 3; i++) {
       const res = await fetch(newcomer.mcpUrl, {

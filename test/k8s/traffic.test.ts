@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { GatewayProcess } from '../support/gateway.ts';
 import { connectClient, type TestClient } from '../support/mcp-client.ts';
-import { post, rpc } from '../support/raw-mcp.ts';
+import { sessionStatus } from '../support/raw-mcp.ts';
 import { eventually } from '../support/wait.ts';
 import { helm, kubectl, requireCluster } from './support/cluster.ts';
 import { PodHosts } from './support/pod-hosts.ts';
@@ -22,17 +22,6 @@ async function homeOf(c: TestClient): Promise<string> {
 }
 
 /** The status and JSON-RPC error code a session's next request gets. */
-async function probeSession(url: string, sid: string): Promise<{ status: number; code: number | undefined }> {
-  const res = await post(url, rpc('tools/list', {}, 11), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
-  const text = await res.text();
-  let code: number | undefined;
-  try {
-    code = (JSON.parse(text) as { error?: { code: number } }).error?.code;
-  } catch {
-    code = undefined; // an SSE answer: a live session
-  }
-  return { status: res.status, code };
-}
 
 describe('MCP traffic through the gateway to pods that come and go', () => {
   let r: Release;
@@ -106,7 +95,7 @@ describe('MCP traffic through the gateway to pods that come and go', () => {
     // Gone after its grace period: its sessions are unbound.
     await backendsWhen(`${draining} gone`, (b) => !b.some((x) => x.id === draining));
     await eventually(`${draining}'s host stopped`, () => !hosts.hosts().some((h) => h.pod === draining), WAIT);
-    for (const c of itsClients) assert.deepEqual(await probeSession(gw.mcpUrl, c.sessionId()), { status: 404, code: -32001 });
+    for (const c of itsClients) assert.deepEqual(await sessionStatus(gw.mcpUrl, c.sessionId()), { status: 404, code: -32001 });
     for (const c of itsClients) {
       const again = await connect();
       assert.notEqual(home.get(again), draining, 're-initialized on a live pod');
@@ -126,7 +115,7 @@ describe('MCP traffic through the gateway to pods that come and go', () => {
     // Its process goes with the pod, as a container's would. (Until the test's host for it stops, the old process
     // would still answer at an IP kwok may already have handed to the replacement, which no real cluster allows.)
     await eventually(`${victim}'s host stopped`, () => !hosts.hosts().some((h) => h.pod === victim), WAIT);
-    for (const c of itsClients) assert.deepEqual(await probeSession(gw.mcpUrl, c.sessionId()), { status: 404, code: -32001 }, 'its sessions are gone');
+    for (const c of itsClients) assert.deepEqual(await sessionStatus(gw.mcpUrl, c.sessionId()), { status: 404, code: -32001 }, 'its sessions are gone');
     for (const c of others) assert.equal(await homeOf(c), home.get(c), 'the other sessions carry on, on their pods');
 
     const bs = await backendsWhen('a replacement', (b) => b.some((x) => !before.has(x.id) && x.ready));

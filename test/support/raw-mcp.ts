@@ -44,6 +44,20 @@ export async function messagesOf(res: Response): Promise<Array<Record<string, un
   return out;
 }
 
+/**
+ * What a request of session `sid` gets: the HTTP status, and the JSON-RPC error code when the answer is a
+ * JSON error (a live session answers with an SSE stream: no code).
+ */
+export async function sessionStatus(url: string, sid: string): Promise<{ status: number; code: number | undefined }> {
+  const res = await post(url, rpc('tools/list', {}, 11), { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const text = await res.text();
+  try {
+    return { status: res.status, code: (JSON.parse(text) as { error?: { code: number } }).error?.code };
+  } catch {
+    return { status: res.status, code: undefined };
+  }
+}
+
 /** Calls a tool on a raw session and returns its structured result. */
 export async function rawCall(url: string, sid: string, name: string, args: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   const res = await post(url, rpc('tools/call', { name, arguments: args }, 7), { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });

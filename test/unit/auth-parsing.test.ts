@@ -14,7 +14,8 @@ import { AuthFailure, scopesFromClaims } from '../../gateway/src/auth/identity.t
 import { metadataUrl, protectedResourceMetadata, suffixedMetadataPath } from '../../gateway/src/auth/protected-resource.ts';
 import { operationsOf, ScopePolicy } from '../../gateway/src/auth/scope-policy.ts';
 import { parseScopeRules } from '../../gateway/src/config/auth.ts';
-import { ConfigError, loadConfig } from '../../gateway/src/config/load.ts';
+import { loadConfig } from '../../gateway/src/config/load.ts';
+import { configProblems as problems } from '../support/config.ts';
 import { peekJsonRpc } from '../../gateway/src/mcp/jsonrpc.ts';
 import { createMetrics } from '../../gateway/src/metrics/metrics.ts';
 
@@ -131,15 +132,6 @@ test('protected resource metadata URLs insert the well-known path before the res
 });
 
 const B = ['--backends', 'http://a:3000/mcp'];
-function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    loadConfig(argv, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  return [];
-}
 
 test('auth configuration: what each mode needs is checked, naming the option', () => {
   const r = ['--resource-url', 'https://mcp.example.com/mcp'];

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { helpText } from '../../gateway/src/config/help.ts';
-import { ConfigError, loadConfig } from '../../gateway/src/config/load.ts';
+import { loadConfig } from '../../gateway/src/config/load.ts';
+import { refusal as problems } from '../support/config.ts';
 import { OPTIONS } from '../../gateway/src/config/options.ts';
 import { parseDuration } from '../../gateway/src/config/values.ts';
 
@@ -16,15 +17,6 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return (r as Extract<typeof r, { kind: 'run' }>).config;
 }
 
-function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    loadConfig(argv, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 test('defaults match the documented contract', () => {
   const c = run(B);

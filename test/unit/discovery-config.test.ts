@@ -2,19 +2,11 @@
 // them to --discovery.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../gateway/src/config/load.ts';
+import { loadConfig } from '../../gateway/src/config/load.ts';
+import { refusal as problems } from '../support/config.ts';
 import { parseDnsServers, parseDnsTarget, parseK8sPort, parseK8sService } from '../../gateway/src/config/discovery-values.ts';
 import { ValueError } from '../../gateway/src/config/values.ts';
 
-function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    loadConfig(argv, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 test('--dns-name: host:port means A/AAAA on that port; an _service._proto name means SRV', () => {
   assert.deepEqual(parseDnsTarget('mcp.ns.svc.cluster.local:8080'), { kind: 'address', host: 'mcp.ns.svc.cluster.local', port: 8080 });

@@ -13,28 +13,21 @@ import { newRecord, refuseIfBackendNotYetSeen, usableBinding, type RouteContext 
 
 export async function openLegacyStream(ctx: RouteContext): Promise<void> {
   const { d, ex, upstream } = ctx;
-  let held: string | undefined;
-  const pick = (exclude: ReadonlySet<string>) => {
-    if (held !== undefined) d.placement.release(held);
-    const b = d.placement.choose(exclude);
-    held = b?.id;
-    return b;
-  };
+  const placement = d.placement.hold();
   try {
-    const sent = await d.forwarder.sendWithRetry(pick, upstream);
+    const sent = await d.forwarder.sendWithRetry(placement.pick, upstream);
     ex.backend = sent.backend.id;
     if (sent.upstream.statusCode !== 200 || !isEventStream(sent.upstream.headers)) return await d.forwarder.relay(ex, sent);
     const filter = new LegacyEndpointFilter(async (uri) => {
       const advertised = await bindStream(ctx, sent, uri);
-      d.placement.commit(sent.backend.id);
-      held = undefined;
+      placement.commit();
       return advertised;
     });
     // A legacy stream cannot be resumed elsewhere (the stream is the session): on shutdown it is left to
     // finish with the in-flight requests rather than ended with the listening streams.
     await d.forwarder.relay(ex, sent, { bodyFilter: () => filter, streamKind: 'response' });
   } finally {
-    if (held !== undefined) d.placement.release(held);
+    placement.done();
   }
 }
 

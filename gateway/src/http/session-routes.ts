@@ -102,16 +102,9 @@ async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid:
 export async function routeInitialize(ctx: RouteContext): Promise<void> {
   const { d, ex, upstream } = ctx;
   await d.quotas.checkNewSession(principalOf(ctx.request));
-  // Every backend placement hands out is committed (bound) or released exactly once.
-  let held: string | undefined;
-  const pick = (exclude: ReadonlySet<string>) => {
-    if (held !== undefined) d.placement.release(held);
-    const b = d.placement.choose(exclude);
-    held = b?.id;
-    return b;
-  };
+  const placement = d.placement.hold();
   try {
-    const sent = await d.forwarder.sendWithRetry(pick, upstream);
+    const sent = await d.forwarder.sendWithRetry(placement.pick, upstream);
     const { backend, upstream: answer } = sent;
     ex.backend = backend.id;
     const raw = answer.headers[H.SESSION_ID];
@@ -122,12 +115,11 @@ export async function routeInitialize(ctx: RouteContext): Promise<void> {
         throw new GatewayError('UPSTREAM_ERROR', 'the backend answered with an invalid Mcp-Session-Id');
       }
       await bindNewSession(ctx, backend, sid, sent);
-      d.placement.commit(backend.id);
-      held = undefined;
+      placement.commit();
     }
     return await d.forwarder.relay(ex, sent);
   } finally {
-    if (held !== undefined) d.placement.release(held);
+    placement.done();
   }
 }
 

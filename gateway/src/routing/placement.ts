@@ -8,6 +8,16 @@ import type { BackendRegistry } from '../backends/registry.ts';
 import type { StoreGuard } from '../sessions/guard.ts';
 import type { SessionStore } from '../sessions/store.ts';
 
+/** See Placement.hold. */
+export interface PlacementHold {
+  /** Chooses a backend (for sendWithRetry), giving back the one picked before. */
+  pick(exclude: ReadonlySet<string>): Backend | undefined;
+  /** The last pick bound a session. */
+  commit(): void;
+  /** The attempt is over: releases the last pick unless it was committed. Idempotent. */
+  done(): void;
+}
+
 export class Placement {
   readonly #registry: BackendRegistry;
   readonly #store: SessionStore;
@@ -63,6 +73,31 @@ export class Placement {
     const n = (this.#inFlight.get(backend) ?? 0) - 1;
     if (n > 0) this.#inFlight.set(backend, n);
     else this.#inFlight.delete(backend);
+  }
+
+  /**
+   * One new session's placement, across retries on other backends: each pick releases the previous one, and
+   * whatever is still held when the attempt ends (nothing bound) is released by `done`. So every backend
+   * `choose` hands out is committed or released exactly once.
+   */
+  hold(): PlacementHold {
+    let held: string | undefined;
+    return {
+      pick: (exclude) => {
+        if (held !== undefined) this.release(held);
+        const b = this.choose(exclude);
+        held = b?.id;
+        return b;
+      },
+      commit: () => {
+        if (held !== undefined) this.commit(held);
+        held = undefined;
+      },
+      done: () => {
+        if (held !== undefined) this.release(held);
+        held = undefined;
+      },
+    };
   }
 
   noteUnbound(backend: string, n = 1): void {
