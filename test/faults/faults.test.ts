@@ -96,7 +96,8 @@ describe('Redis faults (through toxiproxy)', () => {
     const seeder = new RedisSessionStore({ url: redis.url, keyPrefix: 'lost:', ttlMs: 60_000, instanceId: 'seeder', logger: silent });
     const directory = new SessionDirectory(store, guard, { ttlMs: 60_000, cacheSize: 10, instanceId: 'lost-test' }, silent);
     try {
-      await store.waitConnected(5000);
+      // Both connect before any command: the stores fail fast while disconnected (no offline queue).
+      await Promise.all([store.waitConnected(5000), seeder.waitConnected(5000)]);
       const COUNT = 1_200; // three batches
       const ids = Array.from({ length: COUNT }, (_, i) => `lost-${i}`);
       await Promise.all(ids.map((id) => seeder.bind(id, { backend: 'pod-gone', kind: 'streamable', createdAt: Date.now() - 1000 })));
