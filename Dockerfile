@@ -4,9 +4,9 @@
 #   docker build --target demo -t mcp-session-gateway-demo .       the demo MCP backend (charts: demo.enabled)
 # Every step below is also run outside Docker by test/k8s/image/dockerfile.test.ts (no Docker engine runs in
 # this project's CI), so keep RUN lines to commands that work from the stage's WORKDIR with relative paths.
-ARG NODE_IMAGE=node:24-bookworm-slim
-# Distroless: Node 24 and its runtime libraries only: no shell, no package manager; runs as uid 65532.
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+ARG NODE_IMAGE=node:26.10.0-bookworm-slim
+# Distroless: Node 26 and its runtime libraries only: no shell, no package manager; runs as uid 65532.
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs26-debian12:nonroot
 
 # --- build: every dependency exactly as locked, then TypeScript -> dist/ ------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -24,7 +24,7 @@ function send(port: number, payload: Buffer): Promise<Buffer> {
       resolve(Buffer.concat(chunks));
     };
     const timer = setTimeout(done, 3000);
-    socket.on('data', (d) => chunks.push(d));
+    socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', done);
     socket.on('close', done);
     socket.on('connect', () => {

@@ -1,7 +1,7 @@
 // Helpers for the auth suites: what reached a backend (its request log), the parameters of a challenge, and
 // the tokens an attacker would forge (alg none, HMAC keyed with the public key, a tampered signature, a key
 // the issuer never published).
-import { createHmac, createPrivateKey, createPublicKey, sign as signWith, type JsonWebKey } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, sign as signWith, type webcrypto } from 'node:crypto';
 import type { BackendProcess } from './backends.ts';
 import type { PrivateJwk } from './oidc.ts';
 
@@ -34,7 +34,7 @@ export function algNone(token: string): string {
 
 /** The same claims signed HS256 with the issuer's *public* key as the HMAC secret (the classic confusion). */
 export function hmacWithPublicKey(token: string, publicKeyOf: PrivateJwk): string {
-  const pem = createPublicKey(createPrivateKey({ key: publicKeyOf as JsonWebKey, format: 'jwk' })).export({ type: 'spki', format: 'pem' });
+  const pem = createPublicKey(createPrivateKey({ key: publicKeyOf as webcrypto.JsonWebKey, format: 'jwk' })).export({ type: 'spki', format: 'pem' });
   const input = `${part({ ...decodePart(token, 0), alg: 'HS256' })}.${token.split('.')[1]}`;
   return `${input}.${b64url(createHmac('sha256', pem).update(input).digest())}`;
 }
@@ -50,7 +50,7 @@ export function tamperSignature(token: string): string {
 /** The same claims, ES256-signed with `key` (e.g. one the issuer never published). */
 export function signEs256(token: string, key: PrivateJwk): string {
   const input = `${part({ ...decodePart(token, 0), alg: 'ES256', kid: key.kid })}.${token.split('.')[1]}`;
-  const sig = signWith('sha256', Buffer.from(input), { key: createPrivateKey({ key: key as JsonWebKey, format: 'jwk' }), dsaEncoding: 'ieee-p1363' });
+  const sig = signWith('sha256', Buffer.from(input), { key: createPrivateKey({ key: key as webcrypto.JsonWebKey, format: 'jwk' }), dsaEncoding: 'ieee-p1363' });
   return `${input}.${b64url(sig)}`;
 }
 

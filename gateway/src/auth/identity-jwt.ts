@@ -5,7 +5,7 @@
 //
 // Key: a PEM private key, a private JWK, or a JWKS of private keys (the first signs, all are published:
 // publish a new key second, then move it first, then drop the old one). EC P-256/384/521, Ed25519, RSA.
-import { createHash, createPrivateKey, createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObject, type webcrypto } from 'node:crypto';
 import { SignJWT, type JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { Identity } from './identity.ts';
@@ -55,7 +55,7 @@ export function parseSigningKeys(text: string): SigningKey[] {
     const doc = JSON.parse(t) as { keys?: JWK[] } & JWK;
     for (const jwk of Array.isArray(doc.keys) ? doc.keys : [doc]) {
       if (typeof jwk.d !== 'string') throw new Error('a JWK without "d" is a public key; the gateway needs the private key');
-      sources.push({ key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }), ...(jwk.kid ? { kid: jwk.kid } : {}) });
+      sources.push({ key: createPrivateKey({ key: jwk as webcrypto.JsonWebKey, format: 'jwk' }), ...(jwk.kid ? { kid: jwk.kid } : {}) });
     }
   } else {
     sources.push({ key: createPrivateKey(t) });

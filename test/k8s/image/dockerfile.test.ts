@@ -13,7 +13,7 @@ import { spawnService, type Service } from '../../support/process.ts';
 import { rawCall, rawSession } from '../../support/raw-mcp.ts';
 import { buildOutsideDocker, listFiles, parseDockerfile, type BuiltStage } from '../support/dockerfile.ts';
 
-/** The images' Node is /nodejs/bin/node (distroless); here the repository's pinned Node 24 stands in. */
+/** The images' Node is /nodejs/bin/node (distroless); here the repository's pinned Node 26 stands in. */
 function command(stage: BuiltStage, extra: string[]): [string, string[]] {
   const [exe, ...rest] = [...stage.entrypoint, ...stage.cmd, ...extra];
   assert.equal(exe, '/nodejs/bin/node', 'the image runs node directly (exec form), as PID 1');

@@ -2,7 +2,7 @@
 // does: each stage gets a directory of its own standing in for its root filesystem; COPY copies from the
 // build context (filtered by .dockerignore, as Docker filters it) or from another stage's directory; RUN runs
 // in the stage's WORKDIR with the stage's ENV. Base images are not fetched: the host's Node stands in for
-// theirs (same major: the repository pins Node 24, the images are Node 24). An instruction this interpreter
+// theirs (same major: the repository pins Node 26, the images are Node 26). An instruction this interpreter
 // does not know fails the run, so a new kind of step cannot slip by untested.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
