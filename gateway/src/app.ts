@@ -52,9 +52,10 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     routerOptions: { ignoreTrailingSlash: true },
     http: serverOptions(config),
     requestTimeout: config.requestTimeoutMs,
-    clientErrorHandler: clientErrorHandler(deps.metrics),
+    clientErrorHandler: clientErrorHandler(deps.metrics, config.maxHeaderCount),
   });
-  // Node only truncates past maxHeadersCount: keep one more than the limit so that going over is visible.
+  // One more than the limit, so that going over it is visible: Node before 26 only truncates past
+  // maxHeadersCount; Node 26 rejects the request (clientErrorHandler counts it).
   app.server.maxHeadersCount = config.maxHeaderCount + 1;
   const cap = new ConnectionCap(app.server, config.maxConnections);
 

@@ -41,13 +41,14 @@ function answerOnSocket(socket: Socket, code: GatewayErrorCode, detail?: string)
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
 /** Fastify's clientErrorHandler: what Node's HTTP parser rejects, answered JSON-RPC shaped. */
-export function clientErrorHandler(metrics: GatewayMetrics) {
-  return (err: Error & { code?: string }, socket: Socket): void => {
+export function clientErrorHandler(metrics: GatewayMetrics, maxHeaderCount: number) {
+  return (err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void => {
     // A reset connection has nobody left to answer (Node docs, event 'clientError').
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     switch (err.code) {
       case 'HPE_HEADER_OVERFLOW':
-        metrics.limitRejections.inc({ limit: 'header_bytes' });
+        // Node >= 26 reports too many fields (past maxHeadersCount) with the same code as too many bytes.
+        metrics.limitRejections.inc({ limit: headerLines(err.rawPacket) > maxHeaderCount ? 'header_count' : 'header_bytes' });
         return answerOnSocket(socket, 'HEADERS_TOO_LARGE');
       case 'ERR_HTTP_REQUEST_TIMEOUT':
         metrics.limitRejections.inc({ limit: 'request_timeout' });
@@ -91,7 +92,17 @@ export class ConnectionCap {
   }
 }
 
-/** The header-count limit: Node only truncates, so the listener keeps one more than the limit and we look. */
+/** Header lines in what the parser last saw (the request line included: one more never tips the balance). */
+function headerLines(packet: unknown): number {
+  if (!Buffer.isBuffer(packet)) return 0;
+  const end = packet.indexOf('\r\n\r\n');
+  const head = end === -1 ? packet : packet.subarray(0, end);
+  let lines = 0;
+  for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) lines++;
+  return lines;
+}
+
+/** The header-count limit: Node before 26 only truncates, so the listener keeps one more than the limit and we look. */
 export function tooManyHeaders(rawHeaders: string[], max: number): boolean {
   return rawHeaders.length / 2 > max;
 }
