@@ -88,6 +88,9 @@ async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid:
   if (!d.recovery || (principal !== undefined && !d.config.sessionRecoveryIdentity)) return undefined;
   const identityHeaders = principal === undefined ? {} : forwardedIdentity(request, d.config.identityHeaders);
   const found = await d.recovery.find(sid, { protocolVersion, identityHeaders, principal });
+  // A backend that may hold the session could not answer (ejected, or failing): no proof it is gone, so the
+  // client keeps it and retries (README "Reliability": never 404 on suspicion).
+  if (found === 'failed') throw new GatewayError('BACKEND_EJECTED', 'a backend that may hold the session is not answering');
   if (typeof found === 'string') return undefined;
   const record: SessionRecord = {
     backend: found.id,
