@@ -74,7 +74,8 @@ export class Forwarder {
    * 503 BACKEND_EJECTED when the wait runs out (never 404 on suspicion: the client keeps its session).
    */
   async sendPinned(backend: Backend, req: UpstreamRequest): Promise<Sent> {
-    const deadline = Date.now() + this.#d.config.backendWaitMs;
+    const started = Date.now();
+    const deadline = started + this.#d.config.backendWaitMs;
     for (let attempt = 0; ; attempt++) {
       if (backend.state === 'ejected') {
         const state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
@@ -86,9 +87,11 @@ export class Forwarder {
         return await this.#send(backend, req, true);
       } catch (err) {
         // The connection failed and the backend is now ejected (or was lost): wait for it once more.
-        if (!(err instanceof BackendUnreachable) || attempt >= 1) throw err;
-        if (backend.state === 'lost') throw err;
-        if (backend.state === 'serving') throw new GatewayError('BACKEND_EJECTED', undefined, { retryAfter: 1 });
+        if (!(err instanceof BackendUnreachable)) throw err;
+        // Proof handed down while this request was under way; a lost verdict older than the request is not
+        // proof against it (its session was bound after it, by a replica that saw the backend answer).
+        if (backend.state === 'lost' && backend.stateSince >= started) throw err;
+        if (attempt >= 1 || backend.state !== 'ejected') throw new GatewayError('BACKEND_EJECTED', undefined, { retryAfter: 1 });
       }
     }
   }
