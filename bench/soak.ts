@@ -1,9 +1,11 @@
 // `npm run soak -- [options]`: hours of life in minutes. Two gateway replicas on Redis in front of three
 // strict backends (they answer 404 to a session they do not hold), a steady open-loop request rate with
 // churn (sessions created, used, deleted; GET streams opened and closed), one backend restarted every few
-// minutes, and Redis restarted once, empty. It reports the slope of each gateway's heap, RSS and file
-// descriptors, errors by kind, and sessions lost: a session may see 404 only after its own backend restarted
-// (then exactly once, and it re-initializes); any other 404 is a lost session and fails the run.
+// minutes, one backend stalled (SIGSTOP past the probe timeout, then SIGCONT: a long GC pause, CPU
+// throttling) every few minutes, and Redis restarted once, empty. It reports the slope of each gateway's
+// heap, RSS and file descriptors, errors by kind, and sessions lost: a session may see 404 only after its own
+// backend restarted (then exactly once, and it re-initializes); any other 404, a stalled backend's included,
+// is a lost session and fails the run (README "Reliability": a stall is suspicion, never proof of loss).
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,9 @@ const HELP = `npm run soak -- [options]     long run with churn and restarts; bo
   --session-life N       requests a session makes before it is deleted and replaced (default 200)
   --streams S            GET streams kept open at a time, each held 1-10 s (default 20)
   --restart-every M      minutes between backend restarts (default 4)
+  --stall-every M        minutes between backend stalls, the first at a quarter of the run (default 5)
+  --stall-seconds S      how long a stalled backend stays SIGSTOPped (default 12: past the probe timeout,
+                         well below --backend-lost-after)
   --out DIR              results directory (default bench/results)`;
 
 const { values } = parseArgs({
@@ -31,6 +36,8 @@ const { values } = parseArgs({
     'session-life': { type: 'string', default: '200' },
     streams: { type: 'string', default: '20' },
     'restart-every': { type: 'string', default: '4' },
+    'stall-every': { type: 'string', default: '5' },
+    'stall-seconds': { type: 'string', default: '12' },
     out: { type: 'string', default: join(REPO, 'bench/results') },
     help: { type: 'boolean', default: false },
   },
@@ -50,6 +57,8 @@ const liveSessions = num('sessions', values.sessions);
 const sessionLife = num('session-life', values['session-life']);
 const streamCount = num('streams', values.streams);
 const restartEveryMs = num('restart-every', values['restart-every']) * 60_000;
+const stallEveryMs = num('stall-every', values['stall-every']) * 60_000;
+const stallMs = num('stall-seconds', values['stall-seconds']) * 1000;
 
 interface Session {
   sid: string;
@@ -142,6 +151,25 @@ async function main(): Promise<void> {
     victim.proc = proc;
   };
   timers.push(setInterval(() => void restartBackend(), restartEveryMs));
+  // Stalls: the backend after the next one to restart, so that no restart lands on a stopped process.
+  let stalls = 0;
+  const stallBackend = async () => {
+    const victim = backends[(restarts + 1 + stalls) % backends.length] as Replica;
+    stalls++;
+    const pid = victim.proc.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, Math.min(stallMs, Math.max(0, end - Date.now()))));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  };
+  timers.push(
+    setTimeout(() => {
+      void stallBackend();
+      timers.push(setInterval(() => void stallBackend(), stallEveryMs));
+    }, runMs / 4),
+  );
   let redisRestarted = false;
   timers.push(
     setTimeout(async () => {
@@ -230,7 +258,7 @@ async function main(): Promise<void> {
   await Promise.all(entries.map((e) => e.close()));
   await group.stopAll();
 
-  const report = summarize(samples, { started, restarts, redisRestarted });
+  const report = summarize(samples, { started, restarts, stalls, redisRestarted });
   mkdirSync(values.out, { recursive: true });
   const file = join(values.out, `soak-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));
@@ -250,7 +278,10 @@ function slopePerMinute(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
-function summarize(samples: Array<{ t: number; gw: number; heap: number; rssKb: number; fds: number }>, run: { started: number; restarts: number; redisRestarted: boolean }) {
+function summarize(
+  samples: Array<{ t: number; gw: number; heap: number; rssKb: number; fds: number }>,
+  run: { started: number; restarts: number; stalls: number; redisRestarted: boolean },
+) {
   // Slopes over the second half only: the first half includes warm-up (caches, JIT, pools filling).
   const half = run.started + runMs / 2;
   const perGateway = [0, 1].map((gw) => {
@@ -274,6 +305,8 @@ function summarize(samples: Array<{ t: number; gw: number; heap: number; rssKb: 
       sessionsCreated: created,
       sessionsDeleted: deleted,
       backendRestarts: run.restarts,
+      backendStalls: run.stalls,
+      stallSeconds: stallMs / 1000,
       redisRestartedEmpty: run.redisRestarted,
       sessionsLost: lost,
       expected404AfterOwnBackendRestart: expected404,

@@ -77,6 +77,10 @@ export function buildAdminApp(d: AdminDeps) {
       ready: b.ready,
       draining: b.draining,
       healthy: b.healthy,
+      // The health verdict (README "Reliability"): serving | ejected | lost, why, and since when.
+      state: b.state,
+      stateCause: b.stateCause,
+      stateSince: new Date(b.stateSince).toISOString(),
       sessions: d.placement.counts.get(b.id) ?? 0,
     })),
   );

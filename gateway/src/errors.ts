@@ -85,6 +85,23 @@ export const ERROR_KINDS = {
     message: "Service Unavailable: the session's backend is not yet known to this gateway replica",
     retryAfter: 1,
   },
+  /**
+   * The session's backend is out of rotation (suspected: timing out, stalled, refusing) and did not answer
+   * again within --backend-wait. The session is kept: retrying later is right, re-initializing is not.
+   */
+  BACKEND_EJECTED: {
+    status: 503,
+    rpc: RPC.INTERNAL_ERROR,
+    message: "Service Unavailable: the session's backend is not answering; the session is kept, retry later",
+    retryAfter: 2,
+  },
+  /** The gateway's own failure (no ephemeral port or file descriptor left, its resolver down): not the backend's. */
+  LOCAL_RESOURCES: {
+    status: 503,
+    rpc: RPC.INTERNAL_ERROR,
+    message: 'Service Unavailable: the gateway could not open a connection to the backend',
+    retryAfter: 1,
+  },
   SHUTTING_DOWN: { status: 503, rpc: RPC.INTERNAL_ERROR, message: 'Service Unavailable: the gateway is shutting down', retryAfter: 1 },
   UPSTREAM_TIMEOUT: { status: 504, rpc: RPC.INTERNAL_ERROR, message: 'Gateway Timeout: the backend did not answer in time', retryAfter: 1 },
 } as const satisfies Record<string, ErrorKind>;

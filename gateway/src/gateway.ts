@@ -75,7 +75,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const registry = new BackendRegistry({ connectTimeoutMs: config.upstreamConnectTimeoutMs, headersTimeoutMs: config.upstreamTimeoutMs }, log, {
     discoveryLagMs: discoveryLagMs(config),
   });
-  const health = new HealthChecker(registry, { intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs }, log);
+  const health = new HealthChecker(
+    registry,
+    {
+      intervalMs: config.healthIntervalMs,
+      timeoutMs: config.healthTimeoutMs,
+      refusedGraceMs: config.backendRefusedGraceMs,
+      lostAfterMs: config.backendLostAfterMs,
+    },
+    log,
+  );
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
   directory.onWriteBack = (n) => metrics.sessionWriteBacks.inc(n);
@@ -104,20 +113,23 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     for (const b of registry.list()) {
       if (!withSeries.has(b.id)) metrics.addBackend(b.id);
       withSeries.add(b.id);
-      metrics.backendUp.set({ backend: b.id }, b.healthy ? 1 : 0);
+      metrics.setBackendState(b.id, b.state);
     }
   });
-  registry.on('up', (b) => metrics.backendUp.set({ backend: b.id }, 1));
+  registry.on('ejected', (b, cause) => metrics.backendEjections.inc({ backend: b.id, cause }));
+  // Only on proof (README "Reliability"): the backend left discovery, came back as another incarnation,
+  // refused connections for the whole grace, or stayed ejected past the upper bound. Suspicion ejects and
+  // keeps every session bound.
   registry.on('lost', (b, reason) => {
-    if (reason === 'removed') {
+    if (reason === 'removed' || reason === 'incarnation') {
       metrics.removeBackend(b.id);
       withSeries.delete(b.id);
-    } else metrics.backendUp.set({ backend: b.id }, 0);
+    } else metrics.setBackendState(b.id, 'lost');
     // Only sessions bound before this moment: by the time this runs (or another replica runs it) the backend
     // may have restarted and taken new sessions.
     const lostAt = Date.now();
     void directory.unbindBackend(b.id, lostAt, b.instance).then((n) => {
-      metrics.sessionsLost.inc({ reason: reason === 'down' ? 'backend_down' : 'backend_removed' }, n);
+      metrics.sessionsLost.inc({ reason: reason === 'removed' || reason === 'incarnation' ? 'backend_removed' : 'backend_down' }, n);
       placement.noteUnbound(b.id, n);
       if (n > 0) log.warn({ backend: b.id, sessions: n, reason }, 'sessions of a lost backend unbound');
     });
@@ -190,7 +202,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       mcpPath: config.mcpPath,
       store: config.redisUrl ? maskUrl(config.redisUrl) : 'memory',
       discovery: config.discovery,
-      backends: registry.list().map((b) => ({ id: b.id, healthy: b.healthy })),
+      backends: registry.list().map((b) => ({ id: b.id, state: b.state })),
     },
     'gateway listening',
   );

@@ -218,11 +218,14 @@ describe('backend faults (through toxiproxy)', () => {
       assert.equal(((await r.value.json()) as { id: number }).id, 3);
       assert.ok(r.ms < 3000, `after the upstream timeout, not later (${r.ms} ms)`);
       assert.equal((await rawCall(gateway.mcpUrl, onHealthy, 'whoami')).result?.replica, 'healthy', 'the healthy backend notices nothing');
+      // The probes time out too: out of rotation (suspicion), not lost: the session is kept.
+      await waitUntil(async () => (await gateway.admin<Array<{ id: string; state: string }>>('/backends')).find((b) => b.id === sickUrl)?.state === 'ejected', 'sick backend ejected');
     } finally {
       await proxy.removeToxic('mute');
     }
     // Recovers by itself: once the probe sees it answer again, new sessions may land there again.
     await waitUntil(async () => (await gateway.admin<Array<{ id: string; healthy: boolean }>>('/backends')).every((b) => b.healthy), 'sick backend healthy again');
+    assert.equal((await rawCall(gateway.mcpUrl, onSick, 'whoami')).result?.replica, 'sick', 'its session survived the fault');
   });
 
   test('a backend that resets mid-stream: the client stream is cut (so it reconnects), counted, others unaffected', async () => {
@@ -266,9 +269,12 @@ describe('a backend whose name does not resolve', () => {
     await healthy?.stop();
   });
 
-  test('is marked down, new sessions go to the other, nothing hangs', async () => {
-    const backends = await gateway.admin<Array<{ id: string; healthy: boolean }>>('/backends');
-    assert.equal(backends.find((b) => b.id.includes('.invalid'))?.healthy, false);
+  test('is ejected (the name does not exist: an answer about the backend), new sessions go to the other, nothing hangs', async () => {
+    const backends = await gateway.admin<Array<{ id: string; healthy: boolean; state: string; stateCause: string }>>('/backends');
+    const invalid = backends.find((b) => b.id.includes('.invalid'));
+    assert.equal(invalid?.healthy, false);
+    // NXDOMAIN is suspicion, not proof: only --backend-lost-after later would its sessions be unbound.
+    assert.deepEqual([invalid?.state, invalid?.stateCause], ['ejected', 'dns']);
     for (let i = 0; i < 4; i++) {
       const { value: sid, ms } = await timed(() => rawSession(gateway.mcpUrl));
       assert.ok(ms < 3000);

@@ -43,7 +43,7 @@ describe('dashboard and alerts', () => {
   test('every alert rule parses and queries exported metrics', () => {
     const rules = parseYaml(readFileSync(`${CHART}/alerts/rules.yaml`, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
     const alerts = rules.groups.flatMap((g) => g.rules);
-    assert.deepEqual(alerts.map((a) => a.alert).sort(), ['McpGatewayDiscoveryLagging', 'McpGatewayHigh5xxRatio', 'McpGatewayNoLiveBackend', 'McpGatewaySessionStoreErrors', 'McpGatewaySessionsLost']);
+    assert.deepEqual(alerts.map((a) => a.alert).sort(), ['McpGatewayBackendFlapping', 'McpGatewayDiscoveryLagging', 'McpGatewayHigh5xxRatio', 'McpGatewayNoLiveBackend', 'McpGatewaySessionStoreErrors', 'McpGatewaySessionsLost']);
     for (const a of alerts) {
       const names = [...a.expr.matchAll(METRIC)].map((m) => m[1] as string);
       assert.ok(names.length > 0, a.alert);

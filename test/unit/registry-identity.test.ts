@@ -23,12 +23,13 @@ test('same pod name, new UID (a StatefulSet pod recreated on the same IP): the o
   assert.deepEqual(lost, []);
 
   registry.update([spec('web-0', '198.18.0.1', 'uid-3'), spec('web-1', '198.18.0.2', 'uid-2')]);
-  assert.deepEqual(lost, ['web-0/uid-1:removed']);
+  assert.deepEqual(lost, ['web-0/uid-1:incarnation'], 'a new incarnation is proof of loss, named as such');
   assert.notEqual(registry.get('web-0'), first);
   assert.equal(registry.get('web-0')?.instance, 'uid-3');
 
   registry.update([spec('web-1', '198.18.0.2', 'uid-2')]);
-  assert.deepEqual(lost, ['web-0/uid-1:removed', 'web-0/uid-3:removed']);
+  assert.deepEqual(lost, ['web-0/uid-1:incarnation', 'web-0/uid-3:removed']);
+  assert.equal(first?.state, 'lost', 'a removed backend ends in the lost state');
   await registry.close();
 });
 

@@ -19,6 +19,22 @@ export interface BackendSpec {
   instance?: string;
 }
 
+/**
+ * The health verdict on a backend (README "Reliability"). `serving`: in rotation. `ejected`: suspected
+ * (timeouts, 5xx, resets, refused connections, a stall): out of rotation for new work, its sessions stay
+ * bound. `lost`: proven gone (left discovery, new incarnation, refused for the whole grace, or ejected past
+ * the upper bound): its sessions were unbound.
+ */
+export type BackendState = 'serving' | 'ejected' | 'lost';
+export const BACKEND_STATES: readonly BackendState[] = ['serving', 'ejected', 'lost'];
+
+/** Why a backend was ejected: the ejection counter's `cause` label (all start at 0). */
+export const EJECTION_CAUSES = ['probe-timeout', '5xx', 'connect-refused', 'connect-timeout', 'unreachable', 'dns', 'reset', 'probe-error'] as const;
+export type EjectionCause = (typeof EJECTION_CAUSES)[number];
+
+/** Proof that a backend's sessions are gone (the registry's 'lost' event). */
+export type LossReason = 'removed' | 'incarnation' | 'refused' | 'ejected-too-long';
+
 export interface PoolOptions {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
@@ -32,12 +48,20 @@ export class Backend {
   readonly instance: string | undefined;
   ready: boolean;
   draining: boolean;
-  /** From health checks: passive (proxy errors) and active (probes). */
-  healthy = true;
-  /** When this replica last marked it down (epoch ms); 0 while healthy. */
-  downSince = 0;
+  /** The health verdict (set by the registry only); `stateCause` says why, `stateSince` since when (epoch ms). */
+  state: BackendState = 'serving';
+  stateCause = 'discovered';
+  stateSince = Date.now();
+  /** When this replica last found its sessions lost (epoch ms); 0 if never. Sessions bound before it went with it. */
+  lostSince = 0;
   /** Consecutive failures seen by the proxy mid-response (resets), for the passive check. */
   consecutiveResets = 0;
+  /** Ejections without a calm spell in between: the next ejection lasts longer (backoff, as Envoy's outlier detection). */
+  ejections = 0;
+  /** An ejected backend returns to rotation on an answered probe no earlier than this (epoch ms). */
+  ejectedUntil = 0;
+  /** Start of an unbroken run of probes refused (nothing listening); 0 when the last probe was not refused. */
+  refusedSince = 0;
   readonly pool: Pool;
   #closed = false;
 
@@ -62,14 +86,22 @@ export class Backend {
     });
   }
 
-  /** May receive new sessions and sessionless requests. */
-  get acceptsNew(): boolean {
-    return this.healthy && this.ready && !this.draining;
+  /** In rotation (the old boolean view: /backends `healthy`, mcp_gateway_backend_up). */
+  get healthy(): boolean {
+    return this.state === 'serving';
   }
 
-  /** May keep serving the sessions it holds (draining backends do, until they are gone). */
+  /** May receive new sessions and sessionless requests. */
+  get acceptsNew(): boolean {
+    return this.state === 'serving' && this.ready && !this.draining;
+  }
+
+  /**
+   * Still holds the sessions bound to it (draining and ejected backends do: an ejected one is only suspected,
+   * and its sessions' requests wait for it within a bound, http/forwarder.ts).
+   */
   get servesExisting(): boolean {
-    return this.healthy;
+    return this.state !== 'lost';
   }
 
   /** Path (with query) of the backend's MCP endpoint. */

@@ -1,10 +1,11 @@
-// The set of known backends. Discovery replaces the set; health checks flip `healthy`; the router asks for
-// live backends. Listeners hear when a backend goes down or away, so its sessions can be unbound.
+// The set of known backends. Discovery replaces the set; health verdicts (backends/verdicts.ts) move a
+// backend between serving, ejected and lost; the router asks for live backends. Listeners hear when a
+// backend is ejected or restored, and when its sessions are proven lost, so that they can be unbound.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { Backend, type BackendSpec, type PoolOptions } from './backend.ts';
+import { Backend, type BackendSpec, type BackendState, type EjectionCause, type LossReason, type PoolOptions } from './backend.ts';
 
-export type BackendLossReason = 'down' | 'removed';
+export type BackendLossReason = LossReason;
 
 /** Why a binding names a backend this replica does not have (see BackendRegistry.whyUnknown). */
 export type UnknownBackend = 'gone' | 'not-yet-seen';
@@ -29,10 +30,12 @@ export interface BoundTo {
 }
 
 interface RegistryEvents {
-  /** A backend stopped serving (health) or left discovery: its sessions are lost. */
+  /** Proof that a backend's sessions are gone (never mere suspicion): unbind them, across replicas. */
   lost: [backend: Backend, reason: BackendLossReason];
-  /** A backend became healthy again. */
-  up: [backend: Backend];
+  /** Suspicion: out of rotation for new work; its sessions stay bound. */
+  ejected: [backend: Backend, cause: EjectionCause];
+  /** Back in rotation (from ejected, or from lost when something answers at its address again). */
+  restored: [backend: Backend];
   /** The set or a backend's flags changed. */
   changed: [];
 }
@@ -46,6 +49,8 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
   readonly #removedAt = new Map<string, number>();
   /** Incarnations (pod UIDs) that left discovery here; insertion-ordered, oldest evicted first. */
   readonly #goneInstances = new Set<string>();
+  /** Requests waiting for an ejected backend's next verdict. */
+  readonly #waiters = new Map<Backend, Set<() => void>>();
   #roundRobin = 0;
 
   constructor(pool: PoolOptions, logger: Logger, options: RegistryOptions = {}) {
@@ -68,12 +73,13 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
         existing.update(spec);
         continue;
       }
-      if (existing) this.#remove(existing); // same identity, new address or new incarnation: a different server
+      // Same identity, new address or new incarnation: a different server, holding none of the old sessions.
+      if (existing) this.#remove(existing, existing.instance !== spec.instance ? 'incarnation' : 'removed');
       this.#removedAt.delete(spec.id);
       this.#backends.set(spec.id, new Backend(spec, this.#pool));
       this.#log.info({ backend: spec.id, url: spec.url.href }, 'backend added');
     }
-    for (const b of [...this.#backends.values()]) if (!seen.has(b.id)) this.#remove(b);
+    for (const b of [...this.#backends.values()]) if (!seen.has(b.id)) this.#remove(b, 'removed');
     this.emit('changed');
   }
 
@@ -123,32 +129,96 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
     return live[this.#roundRobin % live.length];
   }
 
-  markDown(backend: Backend, cause: string): void {
-    if (!backend.healthy || this.#backends.get(backend.id) !== backend) return;
-    backend.healthy = false;
-    backend.downSince = Date.now();
-    this.#log.warn({ backend: backend.id, cause }, 'backend marked down');
-    this.emit('lost', backend, 'down');
+  /**
+   * Suspicion: out of rotation for new work (from serving only) until at least `until` (the ejection time,
+   * decided by backends/verdicts.ts). False when nothing changed.
+   */
+  eject(backend: Backend, cause: EjectionCause, detail: string, until: number, now = Date.now()): boolean {
+    if (backend.state !== 'serving' || !this.#isCurrent(backend)) return false;
+    this.#set(backend, 'ejected', cause, now);
+    backend.ejectedUntil = until;
+    this.#log.warn({ backend: backend.id, cause, detail, until: new Date(backend.ejectedUntil).toISOString() }, 'backend ejected: no new sessions, its sessions stay bound');
+    this.emit('ejected', backend, cause);
+    this.#settle(backend);
     this.emit('changed');
+    return true;
   }
 
-  markUp(backend: Backend): void {
+  /** Back in rotation. False when it already was. */
+  restore(backend: Backend, now = Date.now()): boolean {
     backend.consecutiveResets = 0;
-    if (backend.healthy || this.#backends.get(backend.id) !== backend) return;
-    backend.healthy = true;
-    backend.downSince = 0;
-    this.#log.info({ backend: backend.id }, 'backend up');
-    this.emit('up', backend);
+    if (backend.state === 'serving' || !this.#isCurrent(backend)) return false;
+    const was = backend.state;
+    this.#set(backend, 'serving', 'answered', now);
+    this.#log.info({ backend: backend.id, was }, 'backend restored to rotation');
+    this.emit('restored', backend);
+    this.#settle(backend);
     this.emit('changed');
+    return true;
+  }
+
+  /** Proof: the backend's sessions are gone. Emits 'lost' once per verdict. */
+  lose(backend: Backend, reason: BackendLossReason, now = Date.now()): boolean {
+    if (backend.state === 'lost' || !this.#isCurrent(backend)) return false;
+    this.#set(backend, 'lost', reason, now);
+    this.#log.warn({ backend: backend.id, reason }, 'backend lost: its sessions are gone');
+    this.emit('lost', backend, reason);
+    this.#settle(backend);
+    this.emit('changed');
+    return true;
+  }
+
+  /**
+   * Waits until an ejected backend is restored or lost, at most `ms`; resolves with its state then (still
+   * `ejected` when the wait ran out or `signal` fired). At once when it is not ejected.
+   */
+  async waitForVerdict(backend: Backend, ms: number, signal?: AbortSignal): Promise<BackendState> {
+    if (backend.state !== 'ejected' || ms <= 0 || signal?.aborted) return backend.state;
+    await new Promise<void>((resolve) => {
+      let waiters = this.#waiters.get(backend);
+      if (!waiters) this.#waiters.set(backend, (waiters = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiters.get(backend) === waiters) this.#waiters.delete(backend);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      waiters.add(done);
+    });
+    return backend.state;
   }
 
   async close(): Promise<void> {
     const all = this.list();
     this.#backends.clear();
+    for (const b of all) this.#settle(b);
     await Promise.allSettled(all.map((b) => b.close()));
   }
 
-  #remove(b: Backend): void {
+  #isCurrent(backend: Backend): boolean {
+    return this.#backends.get(backend.id) === backend;
+  }
+
+  #set(backend: Backend, state: BackendState, cause: string, now: number): void {
+    backend.state = state;
+    backend.stateCause = cause;
+    backend.stateSince = now;
+    if (state === 'lost') backend.lostSince = now;
+    if (state !== 'ejected') backend.refusedSince = 0;
+  }
+
+  /** Wakes the requests waiting for this backend's verdict. */
+  #settle(backend: Backend): void {
+    const waiters = this.#waiters.get(backend);
+    if (!waiters) return;
+    this.#waiters.delete(backend);
+    for (const done of [...waiters]) done();
+  }
+
+  #remove(b: Backend, reason: 'removed' | 'incarnation'): void {
     this.#backends.delete(b.id);
     this.#removedAt.delete(b.id);
     this.#removedAt.set(b.id, Date.now());
@@ -157,8 +227,10 @@ export class BackendRegistry extends EventEmitter<RegistryEvents> {
       this.#goneInstances.add(b.instance);
       if (this.#goneInstances.size > MAX_TOMBSTONES) this.#goneInstances.delete(this.#goneInstances.values().next().value as string);
     }
-    this.#log.info({ backend: b.id }, 'backend removed');
-    this.emit('lost', b, 'removed');
+    this.#log.info({ backend: b.id, reason }, 'backend removed');
+    this.#set(b, 'lost', reason, Date.now());
+    this.emit('lost', b, reason);
+    this.#settle(b);
     void b.close();
   }
 }

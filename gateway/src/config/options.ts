@@ -83,6 +83,9 @@ export interface GatewayConfig extends AuthConfig {
   upstreamBodyTimeoutMs: number;
   healthIntervalMs: number;
   healthTimeoutMs: number;
+  backendWaitMs: number;
+  backendRefusedGraceMs: number;
+  backendLostAfterMs: number;
   maxRetries: number;
   trustProxy: boolean;
   drainDelayMs: number;
@@ -328,8 +331,33 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'upstreamConnectTimeoutMs', flag: 'upstream-connect-timeout', env: 'UPSTREAM_CONNECT_TIMEOUT', defaultText: '3s', help: 'Longest wait for a TCP connection to a backend.', parse: nonZeroDuration },
   { key: 'upstreamTimeoutMs', flag: 'upstream-timeout', env: 'UPSTREAM_TIMEOUT', defaultText: '5m', help: 'Longest wait for a backend\'s response headers (a tool call answered as JSON arrives only when done).', parse: nonZeroDuration },
   { key: 'upstreamBodyTimeoutMs', flag: 'upstream-body-timeout', env: 'UPSTREAM_BODY_TIMEOUT', defaultText: '60s', help: 'Longest silence inside a non-streaming (JSON) response body. SSE streams have no body timeout.', parse: nonZeroDuration },
-  { key: 'healthIntervalMs', flag: 'health-interval', env: 'HEALTH_INTERVAL', defaultText: '5s', help: 'How often each backend is probed (active health check); down backends are probed at a fifth of it.', parse: nonZeroDuration },
-  { key: 'healthTimeoutMs', flag: 'health-timeout', env: 'HEALTH_TIMEOUT', defaultText: '2s', help: 'Longest wait for a health probe\'s response headers.', parse: nonZeroDuration },
+  { key: 'healthIntervalMs', flag: 'health-interval', env: 'HEALTH_INTERVAL', defaultText: '5s', help: 'How often each backend is probed (active health check); ejected and lost backends are probed at a fifth of it.', parse: nonZeroDuration },
+  { key: 'healthTimeoutMs', flag: 'health-timeout', env: 'HEALTH_TIMEOUT', defaultText: '2s', help: 'Longest wait for a health probe\'s response headers; a probe that times out ejects the backend (suspicion: its sessions stay bound).', parse: nonZeroDuration },
+  // Proof of loss, not suspicion (README "Reliability"): only these unbind a still-discovered backend's sessions.
+  {
+    key: 'backendWaitMs',
+    flag: 'backend-wait',
+    env: 'BACKEND_WAIT',
+    defaultText: '5s',
+    help: 'How long a session\'s request waits for its ejected (suspected) backend to answer again before 503 + Retry-After (0s: answer 503 at once).',
+    parse: duration,
+  },
+  {
+    key: 'backendRefusedGraceMs',
+    flag: 'backend-refused-grace',
+    env: 'BACKEND_REFUSED_GRACE',
+    defaultText: '5s',
+    help: 'A backend that refuses connections on every probe for this long is lost: its sessions are unbound (404). Shorter refusals only eject it.',
+    parse: duration,
+  },
+  {
+    key: 'backendLostAfterMs',
+    flag: 'backend-lost-after',
+    env: 'BACKEND_LOST_AFTER',
+    defaultText: '60s',
+    help: 'A backend ejected (timing out, stalled, answering 5xx) for longer than this is lost: its sessions are unbound (404). Keep it well above a GC pause.',
+    parse: nonZeroDuration,
+  },
   { key: 'maxRetries', flag: 'max-retries', env: 'MAX_RETRIES', defaultText: '2', help: 'Other backends tried when a connection to the chosen one fails (nothing was delivered).', parse: (r) => parseInteger(r, 0, 100) },
   { key: 'trustProxy', flag: 'trust-proxy', env: 'TRUST_PROXY', defaultText: 'false', boolean: true, help: 'Trust X-Forwarded-* from the client side (the gateway runs behind another proxy).', parse: parseBoolean },
   { key: 'drainDelayMs', flag: 'drain-delay', env: 'DRAIN_DELAY', defaultText: '0s', help: 'On SIGTERM, time to keep serving while reporting not-ready (lets endpoints update) before closing.', parse: duration },

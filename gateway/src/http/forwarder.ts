@@ -1,6 +1,10 @@
 // Sends a checked request to a backend and streams the answer back, applying the failure policy:
-//  - a connection that could not be made delivered nothing, so the backend is marked down and another one is
-//    tried (for requests without affinity; DESIGN.md: "retry only when the connection failed");
+//  - a connection that could not be made delivered nothing: the backend is suspected (ejected, never lost on
+//    that alone) and another one is tried (for requests without affinity; DESIGN.md: "retry only when the
+//    connection failed"); a session's request instead waits, within --backend-wait, for its backend's
+//    next verdict: restored (sent again), lost (BackendUnreachable: the session is gone), or still
+//    ejected (503 + Retry-After: the session is kept);
+//  - the gateway's own failures (no port, no descriptor, its resolver) blame no backend: 503;
 //  - a timeout is 504, a reset or other failure 502, both with Retry-After;
 //  - a client that went away ends the exchange quietly (its upstream request was aborted).
 import type { Dispatcher } from 'undici';
@@ -28,7 +32,10 @@ export interface ForwarderDeps {
 /** Thrown when the client went away: nothing more to answer. */
 export class ClientGone extends Error {}
 
-/** Thrown by `sendPinned` when the backend cannot be reached at all. */
+/**
+ * Thrown by `sendWithRetry`'s attempts when nothing reached the backend; by `sendPinned` only on proof that
+ * the backend and its sessions are lost (README "Reliability").
+ */
 export class BackendUnreachable extends Error {}
 
 export interface Sent {
@@ -61,9 +68,32 @@ export class Forwarder {
     }
   }
 
-  /** Sends to one given backend (a session's); BackendUnreachable when it cannot be reached. */
+  /**
+   * Sends to one given backend (a session's). While the backend is ejected, or when a connection to it
+   * fails, waits for its next verdict, within --backend-wait in all: BackendUnreachable once it is lost,
+   * 503 BACKEND_EJECTED when the wait runs out (never 404 on suspicion: the client keeps its session).
+   */
   async sendPinned(backend: Backend, req: UpstreamRequest): Promise<Sent> {
-    return this.#send(backend, req);
+    const started = Date.now();
+    const deadline = started + this.#d.config.backendWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      if (backend.state === 'ejected') {
+        const state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
+        if (req.signal.aborted) throw new ClientGone();
+        if (state === 'lost') throw new BackendUnreachable(backend.stateCause);
+        if (state === 'ejected') throw new GatewayError('BACKEND_EJECTED', undefined, { retryAfter: retryAfterFor(backend) });
+      }
+      try {
+        return await this.#send(backend, req, true);
+      } catch (err) {
+        // The connection failed and the backend is now ejected (or was lost): wait for it once more.
+        if (!(err instanceof BackendUnreachable)) throw err;
+        // Proof handed down while this request was under way; a lost verdict older than the request is not
+        // proof against it (its session was bound after it, by a replica that saw the backend answer).
+        if (backend.state === 'lost' && backend.stateSince >= started) throw err;
+        if (attempt >= 1 || backend.state !== 'ejected') throw new GatewayError('BACKEND_EJECTED', undefined, { retryAfter: 1 });
+      }
+    }
   }
 
   /**
@@ -123,7 +153,7 @@ export class Forwarder {
     if (learn?.complete) this.#d.toolNames.learnFromToolsList(learn.text());
   }
 
-  async #send(backend: Backend, req: UpstreamRequest): Promise<Sent> {
+  async #send(backend: Backend, req: UpstreamRequest, pinned = false): Promise<Sent> {
     const span = req.trace?.upstreamStart(req.method, backend.id, backend.url, req.headers) ?? NO_SPAN;
     try {
       const upstream = await sendUpstream(backend, req, this.#d.config.upstreamTimeoutMs);
@@ -134,6 +164,12 @@ export class Forwarder {
       span.end(undefined, kind);
       if (kind === 'aborted' || req.signal.aborted) throw new ClientGone();
       this.#countFailure(backend, kind);
+      if (kind === 'local') {
+        // Nothing was sent, and the backend is not to blame: another backend may do (sendWithRetry); a
+        // session's request has no other, and must not lose its session over our own shortage.
+        if (pinned) throw new GatewayError('LOCAL_RESOURCES', code, { cause: err });
+        throw new BackendUnreachable(code);
+      }
       if (kind === 'connect') {
         this.#d.health.connectFailed(backend, code);
         throw new BackendUnreachable(code);
@@ -144,12 +180,17 @@ export class Forwarder {
   }
 
   #countFailure(backend: Backend, kind: UpstreamFailureKind): void {
-    const label = kind === 'connect' || kind === 'timeout' || kind === 'reset' ? kind : 'other';
+    const label = kind === 'connect' || kind === 'timeout' || kind === 'reset' || kind === 'local' ? kind : 'other';
     this.#d.metrics.upstreamErrors.inc({ backend: backend.id, kind: label });
   }
 }
 
 const NO_SPAN: UpstreamSpan = { end: () => undefined };
+
+/** Retry-After (seconds) for a session whose backend is ejected: when its ejection time is over, 1 to 30. */
+function retryAfterFor(backend: Backend): number {
+  return Math.min(30, Math.max(1, Math.ceil((backend.ejectedUntil - Date.now()) / 1000)));
+}
 /** setTimeout's longest delay (about 24.8 days); a credential valid longer gets no timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -28,10 +28,11 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
   }
   const backend = d.registry.forBinding(record);
   ex.backend = record.backend;
-  // Its backend is gone, or went down with the session on it: the session went with it, and 404 tells the
-  // client to initialize again. A session bound after this replica's down verdict was bound by a replica
-  // that saw the backend up (it restarted): it is tried, and a success marks the backend up here too.
-  const lostWithBackend = backend !== undefined && !backend.servesExisting && record.createdAt < backend.downSince;
+  // Its backend is gone, or was proven lost with the session on it: the session went with it, and 404 tells
+  // the client to initialize again. A session bound after this replica's lost verdict was bound by a replica
+  // that saw the backend answer (it restarted): it is tried, and a success restores the backend here too.
+  // An ejected backend (mere suspicion) keeps its sessions: sendPinned waits for it, then 503 at worst.
+  const lostWithBackend = backend !== undefined && !backend.servesExisting && record.createdAt < backend.lostSince;
   if (!backend) refuseIfBackendNotYetSeen(d, request, record);
   if (!backend || lostWithBackend) {
     await forget(ctx, sid, record, backend ? 'backend_down' : 'backend_removed');
@@ -41,6 +42,7 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
   try {
     sent = await d.forwarder.sendPinned(backend, upstream);
   } catch (err) {
+    // Thrown only on proof that the backend is lost (http/forwarder.ts).
     if (!(err instanceof BackendUnreachable)) throw err;
     await forget(ctx, sid, record, 'backend_down');
     throw new GatewayError('SESSION_NOT_FOUND');
@@ -86,6 +88,9 @@ async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid:
   if (!d.recovery || (principal !== undefined && !d.config.sessionRecoveryIdentity)) return undefined;
   const identityHeaders = principal === undefined ? {} : forwardedIdentity(request, d.config.identityHeaders);
   const found = await d.recovery.find(sid, { protocolVersion, identityHeaders, principal });
+  // A backend that may hold the session could not answer (ejected, or failing): no proof it is gone, so the
+  // client keeps it and retries (README "Reliability": never 404 on suspicion).
+  if (found === 'failed') throw new GatewayError('BACKEND_EJECTED', 'a backend that may hold the session is not answering');
   if (typeof found === 'string') return undefined;
   const record: SessionRecord = {
     backend: found.id,

@@ -93,4 +93,4 @@ export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping', 'rate'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
-export const UPSTREAM_FAILURE_KINDS = ['connect', 'timeout', 'reset', 'other'] as const;
+export const UPSTREAM_FAILURE_KINDS = ['connect', 'timeout', 'reset', 'local', 'other'] as const;

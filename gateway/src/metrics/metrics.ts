@@ -2,6 +2,7 @@
 // several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BACKEND_STATES, EJECTION_CAUSES, type BackendState } from '../backends/backend.ts';
 import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
@@ -19,6 +20,8 @@ export interface GatewayMetrics {
   streamsOpen: Gauge;
   streamsCredentialExpired: Counter;
   backendUp: Gauge<'backend'>;
+  backendState: Gauge<'backend' | 'state'>;
+  backendEjections: Counter<'backend' | 'cause'>;
   upstreamErrors: Counter<'backend' | 'kind'>;
   storeDuration: Histogram<'operation'>;
   storeErrors: Counter<'operation'>;
@@ -29,6 +32,8 @@ export interface GatewayMetrics {
   addBackend(id: string): void;
   /** Drops the series of a backend that left discovery (bounded cardinality as pods come and go). */
   removeBackend(id: string): void;
+  /** Sets the backend's state series (1 for the current state, 0 for the others) and backend_up. */
+  setBackendState(id: string, state: BackendState): void;
 }
 
 export function createMetrics(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}): GatewayMetrics {
@@ -108,13 +113,25 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     }),
     backendUp: new Gauge({
       name: 'mcp_gateway_backend_up',
-      help: '1 when this replica considers the backend healthy, 0 otherwise.',
+      help: '1 when this replica has the backend in rotation (state serving), 0 when ejected or lost.',
       labelNames: ['backend'],
+      registers,
+    }),
+    backendState: new Gauge({
+      name: 'mcp_gateway_backend_state',
+      help: "This replica's health verdict on the backend: 1 for the current state (serving, ejected, lost), 0 for the others.",
+      labelNames: ['backend', 'state'],
+      registers,
+    }),
+    backendEjections: new Counter({
+      name: 'mcp_gateway_backend_ejections_total',
+      help: 'Times this replica took the backend out of rotation on suspicion (its sessions stay bound), by cause.',
+      labelNames: ['backend', 'cause'],
       registers,
     }),
     upstreamErrors: new Counter({
       name: 'mcp_gateway_upstream_errors_total',
-      help: 'Failed exchanges with backends, by kind (connect, timeout, reset, other).',
+      help: 'Failed exchanges with backends, by kind (connect, timeout, reset, local: the gateway\'s own failure, other).',
       labelNames: ['backend', 'kind'],
       registers,
     }),
@@ -142,12 +159,19 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       m.sessionsCreated.inc({ backend: id }, 0);
       m.sessionsActive.set({ backend: id }, 0);
       for (const kind of UPSTREAM_FAILURE_KINDS) m.upstreamErrors.inc({ backend: id, kind }, 0);
+      for (const cause of EJECTION_CAUSES) m.backendEjections.inc({ backend: id, cause }, 0);
     },
     removeBackend(id) {
       m.sessionsCreated.remove({ backend: id });
       m.sessionsActive.remove({ backend: id });
       m.backendUp.remove({ backend: id });
       for (const kind of UPSTREAM_FAILURE_KINDS) m.upstreamErrors.remove({ backend: id, kind });
+      for (const cause of EJECTION_CAUSES) m.backendEjections.remove({ backend: id, cause });
+      for (const state of BACKEND_STATES) m.backendState.remove({ backend: id, state });
+    },
+    setBackendState(id, current) {
+      for (const state of BACKEND_STATES) m.backendState.set({ backend: id, state }, state === current ? 1 : 0);
+      m.backendUp.set({ backend: id }, current === 'serving' ? 1 : 0);
     },
   };
   for (const reason of SESSION_LOSS_REASONS) m.sessionsLost.inc({ reason }, 0);

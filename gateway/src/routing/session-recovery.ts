@@ -75,15 +75,19 @@ export class SessionRecovery {
   }
 
   async #probeAll(id: string, ctx: RecoveryContext): Promise<Backend | RecoveryResult> {
-    const candidates = this.#registry.list().filter((b) => b.servesExisting);
-    if (candidates.length === 0) return 'not_found';
+    // Serving backends only: an ejected one (suspected: stalled, timing out) would hold every round up to the
+    // timeout. It may hold the session, though, so a round that found nobody while one is ejected is
+    // 'failed' (not remembered as a miss, and not proof: the caller answers 503, README "Reliability").
+    const ejected = this.#registry.list().some((b) => b.state === 'ejected');
+    const candidates = this.#registry.list().filter((b) => b.state === 'serving');
+    if (candidates.length === 0) return ejected ? 'failed' : 'not_found';
     const answers = await Promise.all(candidates.map((b) => this.#probe(b, id, ctx)));
     const holders = candidates.filter((_, i) => answers[i] === 'holds');
     if (holders.length === 1) return holders[0] as Backend;
     // Two backends claiming one session means they do not track sessions (stateless servers): binding either
     // would be a guess, so the request is refused like an unknown session.
     if (holders.length > 1) return 'ambiguous';
-    return answers.includes('failed') ? 'failed' : 'not_found';
+    return ejected || answers.includes('failed') ? 'failed' : 'not_found';
   }
 
   async #probe(backend: Backend, id: string, ctx: RecoveryContext): Promise<'holds' | 'lacks' | 'failed'> {
