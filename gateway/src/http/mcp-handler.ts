@@ -1,7 +1,7 @@
 // The handler behind every MCP route (the MCP endpoint, and the legacy HTTP+SSE pair): edge checks, one
 // classification (mcp/classify.ts), and one route per request class (DESIGN.md "Request flow", step 3).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizeOperation, identityOf } from '../auth/guard.ts';
+import { authorizeOperation, identityHeadersOf, identityOf } from '../auth/guard.ts';
 import { asGatewayError, type JsonRpcId } from '../errors.ts';
 import { classify, headersSuffice, type Endpoint } from '../mcp/classify.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
@@ -89,7 +89,7 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
   return {
     trace: ex.span,
     method: request.method as UpstreamRequest['method'],
-    headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length),
+    headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length, identityHeadersOf(request)),
     body,
     signal: ac.signal,
     // The legacy endpoints live at the same paths on every backend; the query (sessionId) goes along.

@@ -1,7 +1,7 @@
 // The sessions era (2025-03-26 … 2025-11-25): `initialize` picks a backend and binds the Mcp-Session-Id it
 // answers with; every later request of the session goes to that backend (DESIGN.md "Request flow", step 3).
 import type { Backend } from '../backends/backend.ts';
-import type { IdentityHeaderNames } from '../config/auth.ts';
+import { identityHeadersOf } from '../auth/guard.ts';
 import { GatewayError } from '../errors.ts';
 import { H, isValidSessionId } from '../mcp/headers.ts';
 import { discardBody } from '../proxy/discard.ts';
@@ -84,7 +84,7 @@ async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid:
   // only to a caller its backend confirms (the ping carries the caller's identity), and only when the
   // operator says the backends make that check.
   if (!d.recovery || (principal !== undefined && !d.config.sessionRecoveryIdentity)) return undefined;
-  const identityHeaders = principal === undefined ? {} : forwardedIdentity(request, d.config.identityHeaders);
+  const identityHeaders = principal === undefined ? {} : { ...identityHeadersOf(request) };
   const found = await d.recovery.find(sid, { protocolVersion, identityHeaders, principal });
   if (typeof found === 'string') return undefined;
   const record: SessionRecord = {
@@ -152,14 +152,4 @@ async function releaseSession(d: McpHandlerDeps, backend: Backend, sid: string):
   } catch {
     // Best effort: the backend's own session timeout ends it otherwise.
   }
-}
-
-/** The identity headers the auth hook set on this request (what the backend is about to see), for a probe. */
-function forwardedIdentity(request: RouteContext['request'], names: IdentityHeaderNames): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.values(names)) {
-    const value = name ? request.headers[name] : undefined;
-    if (name && typeof value === 'string') out[name] = value;
-  }
-  return out;
 }
