@@ -9,7 +9,7 @@ import { isValidSessionId } from '../mcp/headers.ts';
 import { EndpointEventError, LegacyEndpointFilter, rewriteEndpoint } from '../mcp/legacy-endpoint.ts';
 import { isEventStream } from '../proxy/relay.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, refuseIfBackendNotYetSeen, usableBinding, type RouteContext } from './route-context.ts';
+import { checkBinding, newRecord, refuseIfBackendNotYetSeen, type RouteContext } from './route-context.ts';
 
 export async function openLegacyStream(ctx: RouteContext): Promise<void> {
   const { d, ex, upstream } = ctx;
@@ -59,12 +59,14 @@ async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: str
 }
 
 /** POST <messages path>?sessionId=: to the backend holding the stream, from any gateway replica. */
-export async function routeLegacyMessage({ d, request, ex, upstream }: RouteContext, sessionId: string | undefined): Promise<void> {
+export async function routeLegacyMessage(ctx: RouteContext, sessionId: string | undefined): Promise<void> {
+  const { d, request, ex, upstream } = ctx;
   if (sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'a sessionId query parameter is required');
   ex.sessionId = sessionId;
   const record = await d.directory.lookup(sessionId);
-  if (!usableBinding(record, 'legacy-sse', request)) {
-    d.metrics.sessionMisses.inc();
+  const verdict = checkBinding(ctx, sessionId, record, 'legacy-sse');
+  if (verdict !== 'usable' || !record) {
+    if (verdict !== 'other-principal') d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   ex.backend = record.backend;

@@ -5,25 +5,17 @@ import { identityHeadersOf } from '../auth/guard.ts';
 import { GatewayError } from '../errors.ts';
 import { H, isValidSessionId } from '../mcp/headers.ts';
 import { discardBody } from '../proxy/discard.ts';
-import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
+import { checkBinding, newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 
 export async function routeSession(ctx: RouteContext, sid: string): Promise<void> {
   const { d, request, ex, upstream } = ctx;
   ex.sessionId = sid;
   const record = await findSession(ctx, sid);
-  if (!record || record.kind !== 'streamable') {
-    d.metrics.sessionMisses.inc();
-    throw new GatewayError('SESSION_NOT_FOUND');
-  }
-  if (record.principal !== principalOf(request)) {
-    // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
-    // A session bound without a principal (by a replica with auth off, during a rollout that turns auth on)
-    // is nobody's to claim either, and one bound to a principal is not open to all when auth is turned off.
-    d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
-    request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
+  const verdict = checkBinding(ctx, sid, record, 'streamable');
+  if (verdict !== 'usable' || !record) {
+    if (verdict !== 'other-principal') d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   const backend = d.registry.forBinding(record);
