@@ -5,10 +5,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { metricSum, parsePrometheus } from '../support/prom.ts';
-import { post, rawSession, rpc } from '../support/raw-mcp.ts';
+import { Redis } from 'ioredis';
+import { messagesOf, modernPost, post, rawSession, rpc, TASKS_CAPABILITY } from '../support/raw-mcp.ts';
+import { SseReader } from '../support/sse-reader.ts';
+import { eventually } from '../support/wait.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
 
-const keys = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex') };
+const keys = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex'), carol: randomBytes(32).toString('hex') };
 const digest = (k: string) => createHash('sha256').update(k).digest('hex');
 const auth = (k: string) => ({ authorization: `Bearer ${k}` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,7 +21,7 @@ function topology(args: string[]): Promise<Topology> {
     store: 'redis',
     backends: ['a'],
     gatewayArgs: ['--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp', ...args],
-    gatewayEnv: { AUTH_API_KEYS: `alice sha256:${digest(keys.alice)};bob sha256:${digest(keys.bob)}` },
+    gatewayEnv: { AUTH_API_KEYS: Object.entries(keys).map(([id, k]) => `${id} sha256:${digest(k)}`).join(';') },
   });
 }
 
@@ -121,5 +124,53 @@ describe('sessions and streams per principal', () => {
     again.ac.abort();
     second.ac.abort();
     assert.ok((await limitCount(topo, 'streams_per_session')) >= 1);
+  });
+});
+
+describe('the sessions quota counts open sessions only', () => {
+  let topo: Topology;
+  const INIT = rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } }, 9);
+  before(async () => {
+    topo = await topology(['--max-sessions-per-principal', '1']);
+  });
+  after(async () => topo?.stop());
+
+  test('a task is not a session: it takes no slot of the quota', async () => {
+    const created = await modernPost(topo.entries()[0]!, 'tools/call', { name: 'slow_task', arguments: { ms: 100 } }, { capabilities: TASKS_CAPABILITY, headers: auth(keys.carol) });
+    assert.equal(created.status, 200);
+    const [msg] = (await messagesOf(created)) as Array<{ result?: { resultType: string; taskId: string } }>;
+    assert.equal(msg?.result?.resultType, 'task');
+    // The task is pinned (its binding is in the store) before the quota is asked.
+    const redis = new Redis(topo.redis!.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await eventually('task bound', async () => (await redis.exists(`mcpgw:s:{${msg!.result!.taskId}}`)) === 1);
+    } finally {
+      redis.disconnect();
+    }
+    const sid = await rawSession(topo.entries()[1]!, auth(keys.carol));
+    const del = await fetch(topo.entries()[0]!, { method: 'DELETE', headers: { ...auth(keys.carol), 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' } });
+    assert.equal(del.status, 200);
+  });
+
+  test('a closed legacy HTTP+SSE stream gives its slot back at once, not after the session TTL', async () => {
+    const ac = new AbortController();
+    const res = await fetch(new URL('/sse', topo.entries()[0]!), { headers: { ...auth(keys.carol), accept: 'text/event-stream' }, signal: ac.signal });
+    assert.equal(res.status, 200);
+    const stream = new SseReader(res);
+    await stream.until((r) => r.events.length >= 1);
+    const messages = new URL(stream.events[0]!.data, topo.entries()[1]!).href;
+    const full = await post(topo.entries()[1]!, INIT, auth(keys.carol));
+    assert.equal(full.status, 429, 'the open stream holds the one slot');
+    await full.text();
+    ac.abort();
+    // Unbound once the gateway saw the stream end: its messages are then unknown.
+    await eventually('stream unbound', async () => {
+      const r = await post(messages, rpc('ping', {}, 1), auth(keys.carol));
+      await r.text();
+      return r.status === 404;
+    });
+    const again = await post(topo.entries()[1]!, INIT, auth(keys.carol));
+    assert.equal(again.status, 200, 'the slot is free again');
+    await again.text();
   });
 });

@@ -52,7 +52,8 @@ async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: str
   renew.unref();
   ex.onClose(() => {
     clearInterval(renew);
-    void d.directory.unbind(sessionId, backend.id);
+    // With its principal, so that the principal's index (--max-sessions-per-principal) lets go of it too.
+    void d.directory.unbind(sessionId, backend.id, record.principal);
     d.placement.noteUnbound(backend.id);
   });
   return advertised;
@@ -82,7 +83,7 @@ export async function routeLegacyMessage(ctx: RouteContext, sessionId: string | 
   }
   if (!sent || sent.upstream.statusCode === 404) {
     // The stream's backend is gone or no longer knows the session: so is the session.
-    await d.directory.unbind(sessionId, record.backend);
+    await d.directory.unbind(sessionId, record.backend, record.principal);
     if (!sent) throw new GatewayError('SESSION_NOT_FOUND');
   }
   return d.forwarder.relay(ex, sent);

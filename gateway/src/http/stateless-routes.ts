@@ -40,7 +40,7 @@ export async function routeTask(ctx: RouteContext, taskId: string): Promise<void
     }
     // Its replica is gone, and the task with it (unless the replicas share task storage): any live replica
     // answers, with the task or with the spec's "unknown task" error.
-    await d.directory.unbind(taskId, record.backend);
+    await d.directory.unbind(taskId, record.backend, record.principal);
   }
   return routeStateless(ctx, false);
 }
