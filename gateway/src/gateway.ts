@@ -79,6 +79,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
   directory.onWriteBack = (n) => metrics.sessionWriteBacks.inc(n);
+  directory.onWriteBackDropped = () => metrics.sessionWriteBacksDropped.inc();
   const recovery = config.sessionRecovery
     ? new SessionRecovery(
         registry,
