@@ -159,6 +159,17 @@ describe('the sessions quota counts open sessions only', () => {
     const stream = new SseReader(res);
     await stream.until((r) => r.events.length >= 1);
     const messages = new URL(stream.events[0]!.data, topo.entries()[1]!).href;
+    // Another principal presenting the stream's id: unknown to it, and counted as a mismatch on this route too.
+    const mismatches = async () => {
+      let n = 0;
+      for (const g of topo.gateways) n += metricSum(parsePrometheus(await g.metricsText()), 'mcp_gateway_sessions_lost_total', { reason: 'principal_mismatch' });
+      return n;
+    };
+    const before = await mismatches();
+    const foreign = await post(messages, rpc('ping', {}, 2), auth(keys.alice));
+    assert.equal(foreign.status, 404);
+    await foreign.text();
+    assert.equal((await mismatches()) - before, 1);
     const full = await post(topo.entries()[1]!, INIT, auth(keys.carol));
     assert.equal(full.status, 429, 'the open stream holds the one slot');
     await full.text();

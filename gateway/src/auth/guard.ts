@@ -14,7 +14,6 @@ import type { FastifyRequest } from 'fastify';
 import type { IdentityHeaderNames } from '../config/auth.ts';
 import type { GatewayError } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
-import { methodLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { hasQueryToken, readBearer } from './bearer.ts';
 import { authErrors } from './challenge.ts';
@@ -38,6 +37,13 @@ export interface AuthGuardParts {
 }
 
 const verified = new WeakMap<FastifyRequest, { guard: AuthGuard; identity: Identity; headers: Record<string, string> }>();
+
+const refusals = new WeakMap<FastifyRequest, string>();
+
+/** Why the hook refused this request (for its log line), if it did. */
+export function authRefusalOf(request: FastifyRequest): string | undefined {
+  return refusals.get(request);
+}
 
 /** The identity the hook verified for this request, if any. */
 export function identityOf(request: FastifyRequest): Identity | undefined {
@@ -75,7 +81,6 @@ export class AuthGuard {
     stripIdentityHeaders(headers, this.#p.identityHeaders);
     // CORS preflights carry no credentials (Fetch standard): they go to the backend as before.
     if (!this.#p.verifier || request.method === 'OPTIONS') return;
-    const started = performance.now();
     try {
       if (hasQueryToken(request.url)) throw new AuthFailure('token_in_query', 'access tokens are not accepted in the query string');
       const bearer = readBearer(headers.authorization);
@@ -86,7 +91,7 @@ export class AuthGuard {
       const jwt = this.#p.signer ? await this.#p.signer.sign(identity) : undefined;
       verified.set(request, { guard: this, identity, headers: identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
     } catch (err) {
-      throw this.#refuse(request, err, started);
+      throw this.#refuse(request, err);
     }
   };
 
@@ -119,7 +124,7 @@ export class AuthGuard {
     for (const c of this.#p.closeables) c.close();
   }
 
-  #refuse(request: FastifyRequest, err: unknown, started: number): unknown {
+  #refuse(request: FastifyRequest, err: unknown): unknown {
     const required = this.#p.policy.required;
     let answer: GatewayError;
     let reason: string;
@@ -138,10 +143,8 @@ export class AuthGuard {
     } else {
       return err; // a bug: the app's error handler answers 500 and logs it
     }
-    this.#p.metrics.requests.inc({ method: methodLabel(request.method, undefined), tool: '', status: String(answer.status) });
-    // The request's one log line (as http/exchange.ts writes for the others): never the token.
-    const ms = Math.round((performance.now() - started) * 100) / 100;
-    request.log.info({ http: request.method, status: answer.status, error: answer.code, auth: reason, ms }, 'request');
+    // Answered, counted and logged by the app's error handler (http/exchange.ts, the one place for that).
+    refusals.set(request, reason);
     return answer;
   }
 }
