@@ -3,9 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type HTTPMethods, type RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
-import type { AuthGuard } from './auth/guard.ts';
 import type { GatewayConfig } from './config/options.ts';
-import { GatewayError, sendGatewayError } from './errors.ts';
+import { authRefusalOf, type AuthGuard } from './auth/guard.ts';
+import { GatewayError } from './errors.ts';
+import { refuseAtEdge } from './http/exchange.ts';
 import { clientErrorHandler, ConnectionCap, serverOptions, tooManyHeaders } from './http/limits.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
 import { checkOrigin, originPolicy } from './http/origin-guard.ts';
@@ -76,21 +77,22 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     if (refusal) {
       reply.hijack();
       reply.raw.setHeader('connection', 'close');
-      sendGatewayError(reply.raw, refusal);
+      refuseAtEdge(deps, request, reply.raw, refusal);
     }
   });
 
+  // Origin and auth refusals (thrown by the hooks below) and Fastify's own body errors (413, 415, 400).
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const gwErr = err instanceof GatewayError ? err : fromFastifyError(err);
     if (gwErr.code === 'BODY_TOO_LARGE') deps.metrics.limitRejections.inc({ limit: 'body_bytes' });
     if (gwErr.code === 'INTERNAL') request.log.error({ err }, 'unexpected failure');
     reply.hijack();
-    sendGatewayError(reply.raw, gwErr);
+    refuseAtEdge(deps, request, reply.raw, gwErr, authRefusalOf(request));
   });
 
   app.setNotFoundHandler((request, reply) => {
     reply.hijack();
-    sendGatewayError(reply.raw, new GatewayError('NOT_FOUND', `no MCP endpoint at ${request.url.split('?')[0]?.slice(0, 200)}`));
+    refuseAtEdge(deps, request, reply.raw, new GatewayError('NOT_FOUND', `no MCP endpoint at ${request.url.split('?')[0]?.slice(0, 200)}`));
   });
 
   // RFC 9728 metadata on the MCP port, without a token (only when auth is on).
@@ -110,10 +112,10 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
       }
     });
     scope.addHook('onRequest', deps.auth.hook);
-    mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'));
+    mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'), deps);
     if (config.legacySse) {
-      mcpRoute(scope, config.ssePath, ['GET'], createMcpHandler(deps, 'legacy-sse'));
-      mcpRoute(scope, config.messagesPath, ['POST'], createMcpHandler(deps, 'legacy-messages'));
+      mcpRoute(scope, config.ssePath, ['GET'], createMcpHandler(deps, 'legacy-sse'), deps);
+      mcpRoute(scope, config.messagesPath, ['POST'], createMcpHandler(deps, 'legacy-messages'), deps);
     }
   });
   return app;
@@ -125,15 +127,15 @@ const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'DELETE', 'OPTIONS', 'PUT', '
  * One MCP route: `methods` go to `handler` (OPTIONS included where listed: CORS preflights are the backend's to
  * answer); every other method gets 405 with Allow, JSON-RPC shaped.
  */
-function mcpRoute(scope: FastifyInstance, url: string, methods: HTTPMethods[], handler: RouteHandlerMethod): void {
+function mcpRoute(scope: FastifyInstance, url: string, methods: HTTPMethods[], handler: RouteHandlerMethod, deps: AppDeps): void {
   scope.route({ method: methods, url, handler });
   const allow = methods.filter((m) => m !== 'OPTIONS').join(', ');
   scope.route({
     method: ALL_METHODS.filter((m) => !methods.includes(m)),
     url,
-    handler: (_request, reply) => {
+    handler: (request, reply) => {
       reply.hijack();
-      sendGatewayError(reply.raw, new GatewayError('METHOD_NOT_ALLOWED', undefined, { headers: { allow } }));
+      refuseAtEdge(deps, request, reply.raw, new GatewayError('METHOD_NOT_ALLOWED', undefined, { headers: { allow } }));
     },
   });
 }

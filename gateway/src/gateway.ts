@@ -1,14 +1,15 @@
 // Composition root: builds every part from the configuration, wires their events, starts the listeners,
-// and owns the one shutdown path that closes everything in order.
+// and hands the resources to the one shutdown path (shutdown.ts), also when start-up fails half way.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import { buildAdminApp } from './admin.ts';
 import { buildApp } from './app.ts';
 import { createAuthGuard } from './auth/create.ts';
+import type { AuthGuard } from './auth/guard.ts';
 import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
-import { createDiscovery } from './backends/discovery.ts';
+import { createDiscovery, type Discovery } from './backends/discovery.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { Forwarder } from './http/forwarder.ts';
 import { Quotas } from './http/quotas.ts';
@@ -24,6 +25,7 @@ import { MemorySessionStore } from './sessions/memory.ts';
 import { RedisSessionStore } from './sessions/redis.ts';
 import type { SessionStore } from './sessions/store.ts';
 import { RequestTracing } from './tracing/tracing.ts';
+import { gracefulShutdown, releaseAll, type ReleaseStep } from './shutdown.ts';
 
 export interface RunningGateway {
   mcpPort: number;
@@ -88,6 +90,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   const directory = new SessionDirectory(store, storeGuard, { ttlMs: config.sessionTtlMs, cacheSize: config.sessionCacheSize, instanceId }, log);
   const placement = new Placement(registry, store, storeGuard, PLACEMENT_REFRESH_MS, log);
   directory.onWriteBack = (n) => metrics.sessionWriteBacks.inc(n);
+  directory.onWriteBackDropped = () => metrics.sessionWriteBacksDropped.inc();
   const recovery = config.sessionRecovery
     ? new SessionRecovery(
         registry,
@@ -135,63 +138,82 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     });
   });
 
-  const discovery = await createDiscovery(config, (specs) => registry.update(specs), log);
+  // Everything that holds a timer, a connection or a socket, released in this order by close() and by a
+  // start-up that fails half way (a port in use): each step on its own (shutdown.ts).
+  let discovery: Discovery | undefined;
+  let auth: AuthGuard | undefined;
+  let app: ReturnType<typeof buildApp> | undefined;
+  let admin: ReturnType<typeof buildAdminApp> | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const release: ReleaseStep[] = [
+    { name: 'timers', close: () => timers.forEach((t) => clearInterval(t)) },
+    { name: 'discovery', close: () => discovery?.close() },
+    { name: 'health checks', close: () => health.stop() },
+    { name: 'auth', close: () => auth?.close() },
+    { name: 'session directory', close: () => directory.close() },
+    { name: 'session store', close: () => store.close() },
+    { name: 'backend pools', close: () => registry.close() },
+    { name: 'tracing', close: () => tracing.close() },
+    { name: 'admin listener', close: () => admin?.close() },
+  ];
   try {
+    discovery = await createDiscovery(config, (specs) => registry.update(specs), log);
     await discovery.start();
+    await health.probeAll();
+    health.start();
+
+    // The periodic ping also notices a store that lost its data (new epoch) and writes bindings back.
+    const pingStore = () => directory.checkEpoch().catch(() => undefined);
+    // TLS, Sentinel and Cluster take a few round trips to connect: give start-up a moment before the first ping.
+    await store.waitConnected(STORE_CONNECT_WAIT_MS);
+    await pingStore();
+    const refreshCounts = async () => {
+      await placement.refresh();
+      for (const b of registry.list()) metrics.sessionsActive.set({ backend: b.id }, placement.counts.get(b.id) ?? 0);
+    };
+    await refreshCounts();
+    metrics.collectSessions = refreshCounts;
+    timers.push(setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS));
+    for (const t of timers) t.unref();
+
+    const accessLog = createAccessLogger(config.logLevel, logs).child({ instance: instanceId });
+    const quotas = new Quotas(
+      store,
+      storeGuard,
+      {
+        rateLimit: config.rateLimit,
+        rateBurst: config.rateLimitBurst,
+        maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+        maxStreamsPerSession: config.maxStreamsPerSession,
+        maxStreamsPerPrincipal: config.maxStreamsPerPrincipal,
+      },
+      metrics,
+    );
+    const guard = (auth = createAuthGuard(config, { metrics, logger: log }));
+    app = buildApp(config, {
+      config,
+      registry,
+      directory,
+      placement,
+      forwarder,
+      metrics,
+      toolNames,
+      lifecycle,
+      tracing,
+      recovery,
+      accessLog,
+      quotas,
+      logger: log,
+      auth: guard,
+    });
+    admin = buildAdminApp({ logger: log, lifecycle, registry, discovery, placement, store, storeGuard, metrics, identityJwks: () => guard.identityJwks() });
+    await app.listen({ host: config.host, port: config.port });
+    await admin.listen({ host: config.adminHost, port: config.adminPort });
   } catch (err) {
-    await discovery.close();
+    const mcpListener = app;
+    await releaseAll([{ name: 'mcp listener', close: () => mcpListener?.close() }, ...release], log);
     throw err;
   }
-  await health.probeAll();
-  health.start();
-
-  // The periodic ping also notices a store that lost its data (new epoch) and writes bindings back.
-  const pingStore = () => directory.checkEpoch().catch(() => undefined);
-  // TLS, Sentinel and Cluster take a few round trips to connect: give start-up a moment before the first ping.
-  await store.waitConnected(STORE_CONNECT_WAIT_MS);
-  await pingStore();
-  const refreshCounts = async () => {
-    await placement.refresh();
-    for (const b of registry.list()) metrics.sessionsActive.set({ backend: b.id }, placement.counts.get(b.id) ?? 0);
-  };
-  await refreshCounts();
-  metrics.collectSessions = refreshCounts;
-  const timers = [setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS)];
-  for (const t of timers) t.unref();
-
-  const accessLog = createAccessLogger(config.logLevel, logs).child({ instance: instanceId });
-  const quotas = new Quotas(
-    store,
-    storeGuard,
-    {
-      rateLimit: config.rateLimit,
-      rateBurst: config.rateLimitBurst,
-      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
-      maxStreamsPerSession: config.maxStreamsPerSession,
-      maxStreamsPerPrincipal: config.maxStreamsPerPrincipal,
-    },
-    metrics,
-  );
-  const auth = createAuthGuard(config, { metrics, logger: log });
-  const app = buildApp(config, {
-    config,
-    registry,
-    directory,
-    placement,
-    forwarder,
-    metrics,
-    toolNames,
-    lifecycle,
-    tracing,
-    recovery,
-    accessLog,
-    quotas,
-    logger: log,
-    auth,
-  });
-  const admin = buildAdminApp({ logger: log, lifecycle, registry, discovery, placement, store, storeGuard, metrics, identityJwks: () => auth.identityJwks() });
-  await app.listen({ host: config.host, port: config.port });
-  await admin.listen({ host: config.adminHost, port: config.adminPort });
   const mcpPort = (app.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
   lifecycle.phase = 'ready';
@@ -207,37 +229,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     'gateway listening',
   );
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      lifecycle.phase = 'draining';
-      log.info({ drainDelayMs: config.drainDelayMs }, 'shutting down: not ready any more');
-      if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
-      lifecycle.phase = 'stopping';
-      const appClosed = app.close();
-      // Listening streams end now (clients reconnect to another replica and resume); requests, including
-      // those answered on a stream, may finish until the shutdown timeout.
-      const streams = lifecycle.closeStreams('listen');
-      const idle = await lifecycle.waitIdle(config.shutdownTimeoutMs);
-      if (!idle) {
-        log.warn({ inFlight: lifecycle.inFlight }, 'shutdown timeout: ending what is still in flight');
-        lifecycle.closeStreams();
-        await lifecycle.waitIdle(1000);
-      }
-      app.server.closeAllConnections();
-      await appClosed;
-      for (const t of timers) clearInterval(t);
-      await discovery.close();
-      health.stop();
-      await auth.close();
-      await directory.close();
-      await store.close();
-      await registry.close();
-      await tracing.close();
-      lifecycle.phase = 'stopped';
-      log.info({ streamsEnded: streams }, 'shut down');
-      await admin.close();
-    })());
+  const close = gracefulShutdown({ log, lifecycle, app, drainDelayMs: config.drainDelayMs, shutdownTimeoutMs: config.shutdownTimeoutMs, release });
 
   return { mcpPort, adminPort, instanceId, metrics, lifecycle, close };
 }

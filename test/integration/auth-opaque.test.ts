@@ -11,7 +11,7 @@ import { startBackend, type BackendProcess } from '../support/backends.ts';
 import { startGateway, type GatewayProcess } from '../support/gateway.ts';
 import { startOidcProvider, type OidcProvider } from '../support/oidc.ts';
 import { metricSum, parsePrometheus } from '../support/prom.ts';
-import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
+import { MCP_HEADERS, messagesOf, modernPost, post, rawCall, rawHttpPost, rawSession, rpc } from '../support/raw-mcp.ts';
 import { freePort, startRedis, type RedisServer } from '../support/redis.ts';
 
 const INIT = rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
@@ -144,6 +144,38 @@ describe('static API keys', () => {
     const ops = (await rawCall(gw.mcpUrl, opsSid, 'echo_headers', {}, bearer(envKey))).result?.headers as Record<string, string>;
     assert.deepEqual([ops['x-auth-subject'], ops['x-auth-scopes']], ['ops', 'mcp:tools mcp:admin']);
     assert.equal((await rawCall(gw.mcpUrl, sid, 'whoami', {}, bearer(envKey))).status, 404, "another key's session is unknown to it");
+  });
+
+  test('a client listing every identity header in Connection can neither strip nor forge them', async () => {
+    const sid = await rawSession(gw.mcpUrl, bearer(fileKey));
+    // fetch refuses such a Connection header: node:http sends what an attacker would.
+    const names = ['x-auth-subject', 'x-auth-client-id', 'x-auth-scopes', 'x-auth-issuer', 'x-auth-identity'];
+    const res = await rawHttpPost(gw.mcpUrl, rpc('tools/call', { name: 'echo_headers', arguments: {} }, 7), {
+      ...MCP_HEADERS,
+      ...bearer(fileKey),
+      'mcp-session-id': sid,
+      'mcp-protocol-version': '2025-11-25',
+      connection: names.join(', '),
+      'x-auth-subject': 'admin',
+    });
+    assert.equal(res.status, 200);
+    const reply = (await messagesOf(res)).find((m) => m.id === 7) as { result?: { structuredContent?: { headers: Record<string, string> } } };
+    const seen = reply.result?.structuredContent?.headers ?? {};
+    assert.deepEqual([seen['x-auth-subject'], seen['x-auth-scopes']], ['ci-bot', 'mcp:tools'], 'the verified identity reached the backend');
+  });
+
+  test("a 2026-07-28 request naming another key's session id is checked: the id never reaches a backend", async () => {
+    const sid = await rawSession(gw.mcpUrl, bearer(fileKey));
+    const mismatches = async () => metricSum(parsePrometheus(await gw.metricsText()), 'mcp_gateway_sessions_lost_total', { reason: 'principal_mismatch' });
+    const before = await mismatches();
+    const res = await modernPost(gw.mcpUrl, 'tools/call', { name: 'echo_headers', arguments: {} }, { id: 8, headers: { ...bearer(envKey), 'mcp-session-id': sid } });
+    assert.equal(res.status, 200, 'routed as the sessionless request it says it is');
+    const reply = (await messagesOf(res)).find((m) => m.id === 8) as { result?: { structuredContent?: { headers: Record<string, string> } } };
+    const seen = reply.result?.structuredContent?.headers;
+    assert.ok(seen, 'the backend answered the tool call');
+    assert.equal(seen['mcp-session-id'], undefined, "another principal's session id is not forwarded");
+    assert.equal(seen['x-auth-subject'], 'ops');
+    assert.equal((await mismatches()) - before, 1, 'counted as principal_mismatch');
   });
 
   test('an unknown key is refused with 401 invalid_token and nothing is forwarded', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { post, rawCall, rawSession, rpc } from '../support/raw-mcp.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
+import { eventually } from '../support/wait.ts';
 
 describe('a backend slower than the upstream timeout', () => {
   let topo: Topology;
@@ -46,12 +47,15 @@ describe('graceful shutdown on SIGTERM', () => {
     assert.equal(stream.status, 200);
     const streamText = stream.text(); // resolves only if the stream ends cleanly
     const inFlight = rawCall(url, sid, 'sleep', { ms: 1200 });
-    await new Promise((r) => setTimeout(r, 200));
+    // The backend is working on it (its /healthz counts the sleeping tools) before the signal.
+    const healthz = new URL('/healthz', topo.backends[0]!.url);
+    await eventually('the tool call reached the backend', async () => ((await (await fetch(healthz)).json()) as { sleeping: number }).sleeping >= 1, { intervalMs: 20 });
 
     gw.service.proc.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 250));
-    const ready = await fetch(`${gw.adminUrl}/readyz`);
-    assert.equal(ready.status, 503, 'not ready while draining');
+    const ready = await eventually('not ready while draining', async () => {
+      const r = await fetch(`${gw.adminUrl}/readyz`);
+      return r.status === 503 ? r : void (await r.body?.cancel());
+    }, { intervalMs: 20 });
     assert.equal(((await ready.json()) as { status: string }).status, 'not-ready');
 
     const result = await inFlight;

@@ -7,6 +7,7 @@ import { metricSum, parsePrometheus, type Sample } from '../support/prom.ts';
 import { messagesOf, post, rawCall, rawCallAnswering, rawSession, rpc } from '../support/raw-mcp.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
+import { eventually } from '../support/wait.ts';
 
 // A real credential: the gateway runs with API-key auth, so this key is a secret that must never be logged.
 const KEY = randomBytes(32).toString('hex');
@@ -57,6 +58,20 @@ describe('metrics and logs after a known mix of traffic', () => {
       assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
       await res.text();
     }
+    // Refusals at the edge, counted and logged like every answer (method "other" unless GET/DELETE): a path
+    // with no endpoint (404), a method the endpoint lacks (405), a body that is not JSON (415), a foreign
+    // Origin (403).
+    const edge: Array<[number, Promise<Response>]> = [
+      [404, fetch(new URL('/nowhere', url), { method: 'POST', headers: secret, body: '{}' })],
+      [405, fetch(url, { method: 'PUT', headers: { ...secret, 'content-type': 'application/json' }, body: '{}' })],
+      [415, fetch(url, { method: 'POST', headers: { ...secret, 'content-type': 'text/plain', accept: 'application/json, text/event-stream' }, body: 'hi' })],
+      [403, post(url, rpc('tools/list'), { ...secret, origin: 'http://attacker.example' })],
+    ];
+    for (const [status, answer] of edge) {
+      const res = await answer;
+      assert.equal(res.status, status);
+      assert.equal(((await res.json()) as { jsonrpc: string }).jsonrpc, '2.0', 'JSON-RPC shaped');
+    }
     // Kill b; each of its two sessions then answers 404 (the first finds b unreachable: 1 connect error).
     await topo.backends.find((b) => b.name === 'b')!.kill();
     for (const sid of sids.filter((s) => home.get(s) === 'b')) {
@@ -67,8 +82,12 @@ describe('metrics and logs after a known mix of traffic', () => {
     // The sessions on a carry on.
     for (const sid of sids.filter((s) => home.get(s) === 'a')) assert.equal((await rawCall(url, sid, 'whoami', {}, secret)).result?.replica, 'a');
 
-    await new Promise((r) => setTimeout(r, 200)); // the last responses' metrics are recorded on close
-    const m = parsePrometheus(await gw.metricsText());
+    const total = 4 + 4 + 6 + 2 + 2 + 2 + 3 + 3 + 4;
+    // The last responses' metrics are recorded when they close: wait for them, not for a while.
+    const m = await eventually('every answer counted', async () => {
+      const samples = parsePrometheus(await gw.metricsText());
+      return count(samples, {}) >= total ? samples : undefined;
+    });
     const bId = topo.backends.find((b) => b.name === 'b')!.url;
     const aId = topo.backends.find((b) => b.name === 'a')!.url;
     assert.equal(count(m, { method: 'initialize', status: '200' }), 4);
@@ -77,12 +96,13 @@ describe('metrics and logs after a known mix of traffic', () => {
     assert.equal(count(m, { method: 'tools/call', tool: 'ask_model', status: '200' }), 2);
     assert.equal(count(m, { method: 'response', status: '202' }), 2);
     assert.equal(count(m, { method: 'other', status: '400' }), 2);
-    assert.equal(count(m, { method: 'other', status: '401' }), 3);
+    assert.equal(count(m, { method: 'other', status: '401' }), 3, 'auth refusals counted once');
+    for (const status of ['404', '405', '415', '403']) assert.equal(count(m, { method: 'other', status }), 1, `the edge's ${status}`);
     assert.equal(metricSum(m, 'mcp_gateway_auth_failures_total', { reason: 'missing_token' }), 2);
     assert.equal(metricSum(m, 'mcp_gateway_auth_failures_total', { reason: 'unknown_api_key' }), 1);
     assert.equal(metricSum(m, 'mcp_gateway_auth_failures_total'), 3);
     assert.equal(count(m, { method: 'tools/list', status: '404' }), 3);
-    assert.equal(count(m, {}), 4 + 4 + 6 + 2 + 2 + 2 + 3 + 3);
+    assert.equal(count(m, {}), total);
     assert.equal(metricSum(m, 'mcp_gateway_request_duration_seconds_count', { method: 'initialize' }), 4);
     assert.equal(metricSum(m, 'mcp_gateway_sessions_created_total', { backend: aId }), 2);
     assert.equal(metricSum(m, 'mcp_gateway_sessions_created_total', { backend: bId }), 2);
@@ -98,9 +118,18 @@ describe('metrics and logs after a known mix of traffic', () => {
     assert.ok(metricSum(m, 'process_resident_memory_bytes') > 0, 'process metrics are included');
 
     // One JSON log line per request, with the fields operators search by, and no secret anywhere.
-    const lines = gw.service.lines.filter((l) => l.startsWith('{'));
-    const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
-    assert.equal(requests.length, count(m, {}));
+    const requests = await eventually('one log line per answer', () => {
+      const lines = gw.service.lines.filter((l) => l.startsWith('{'));
+      const found = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+      return found.length >= total ? found : undefined;
+    });
+    assert.equal(requests.length, total);
+    assert.deepEqual(
+      requests.filter((r) => [403, 404, 405, 415].includes(r.status as number)).map((r) => r.status).sort(),
+      [403, 404, 404, 404, 404, 405, 415],
+      'edge refusals logged (with the three 404s of sessions)',
+    );
+    assert.equal(requests.filter((r) => r.status === 401 && r.auth !== undefined).length, 3, 'auth refusals logged once, with their reason');
     for (const r of requests) {
       for (const field of ['reqId', 'http', 'status', 'ms', 'level', 'time']) assert.ok(r[field] !== undefined, `${field} in ${JSON.stringify(r)}`);
     }

@@ -138,8 +138,8 @@ for (const f of flavours) {
       const b = uniq('be');
       await store.bind(uniq('c'), rec(b));
       assert.equal((await store.countByBackend([b])).get(b), 1);
-      await sleep(TTL + 150);
-      assert.equal((await store.countByBackend([b])).get(b), 0);
+      // Past its TTL the session leaves the count (waited for, with a deadline: never a fixed sleep).
+      await waitUntil(async () => (await store.countByBackend([b])).get(b) === 0, TTL * 20);
     });
   });
 }
@@ -179,13 +179,21 @@ describe('redis store between replicas and through outages', () => {
     const seenB: StoreEvent[] = [];
     a.onEvent((e) => seenA.push(e));
     b.onEvent((e) => seenB.push(e));
-    await sleep(100); // subscriptions are in place
+    // Subscriptions are in place once a warm-up message gets through.
+    await waitUntil(async () => {
+      await a.publish({ type: 'unbound', id: 'warm-up', origin: 'warm-up' });
+      return seenB.length > 0;
+    });
+    const gone = (e: StoreEvent) => e.type === 'unbound' && e.id === 'gone';
     await a.publish({ type: 'unbound', id: 'gone', origin: 'ignored-by-b' });
-    await waitUntil(async () => seenB.length === 1);
-    assert.deepEqual(seenB[0], { type: 'unbound', id: 'gone', origin: 'ignored-by-b' });
+    await waitUntil(async () => seenB.some(gone));
+    assert.deepEqual(seenB.filter(gone), [{ type: 'unbound', id: 'gone', origin: 'ignored-by-b' }]);
     await b.publish({ type: 'backend-gone', backend: 'x', origin: b.instanceId });
-    await sleep(100);
-    assert.equal(seenB.length, 1, 'a replica ignores its own events');
+    // Redis delivers one channel's messages in the order it ran the PUBLISHes: once this marker is in, b's own
+    // event would have been too.
+    await a.publish({ type: 'unbound', id: 'marker', origin: 'marker' });
+    await waitUntil(async () => seenB.some((e) => e.type === 'unbound' && e.id === 'marker'));
+    assert.equal(seenB.filter((e) => e.type === 'backend-gone').length, 0, 'a replica ignores its own events');
   });
 
   test('with Redis down, known sessions route from the cache, new ones bind locally and are written back', async () => {

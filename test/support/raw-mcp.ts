@@ -1,5 +1,7 @@
 // MCP over plain fetch, for tests that must see the wire (status codes, headers, SSE comments) rather than
 // what an SDK client makes of it.
+import { request as httpRequest } from 'node:http';
+
 export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } as const;
 
 /** A JSON-RPC request; `id: null` makes it a notification. */
@@ -9,6 +11,28 @@ export function rpc(method: string, params: Record<string, unknown> = {}, id: nu
 
 export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, ...headers }, body });
+}
+
+/**
+ * A POST through node:http, for headers fetch will not send (a `Connection` list naming other fields, RFC 9110
+ * §7.6.1); the answer comes back as a Response. Times out after `timeoutMs`.
+ */
+export function rawHttpPost(url: string, body: string, headers: Record<string, string>, timeoutMs = 30_000): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: h }));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** initialize + notifications/initialized; returns the session id. Opens no GET stream. */

@@ -46,9 +46,12 @@ test('sessions, initialize and the rest', () => {
   assert.deepEqual(run({ httpMethod: 'GET' }), { path: 'stateless', watchForTask: false });
 });
 
-test('2026-07-28 requests are stateless even with a session id (the spec says ignore it)', () => {
-  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', mcpMethod: 'tools/list', body: peek({}) }), { path: 'stateless', watchForTask: false });
-  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', body: peek({}) }), { path: 'stateless', watchForTask: false });
+test('a 2026-07-28 request with a session id is checked as a session first, stateless otherwise', () => {
+  // Its servers ignore the id, but a dual-era one need not: the id never reaches a backend unchecked.
+  const stateless = { path: 'stateless', watchForTask: false };
+  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', mcpMethod: 'tools/list', body: peek({}) }), { path: 'session', sessionId: 's1', otherwise: stateless });
+  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', body: peek({}) }), { path: 'session', sessionId: 's1', otherwise: stateless });
+  assert.deepEqual(run({ sessionId: 's1', protocolVersion: '2026-07-28', mcpMethod: 'tasks/get', mcpName: 't1' }), { path: 'session', sessionId: 's1', otherwise: { path: 'task', taskId: 't1' } });
   assert.deepEqual(run({ body: peek({ protocolVersion: '2026-07-28' }) }), { path: 'stateless', watchForTask: false });
 });
 
@@ -113,15 +116,18 @@ test('property: headers first; the body is read only when they cannot decide', (
   );
 });
 
-test('property: a session id routes by session exactly when the era has sessions', () => {
+test('property: a session id always routes by session; a sessionless route is kept for the modern era', () => {
   fc.assert(
     fc.property(anyInput, (g) => {
       if (g.endpoint !== 'mcp') return;
       const c = classify(build(g).value);
       const modern = isStatelessVersion(g.protocolVersion);
-      if (g.sessionId !== undefined && !modern) assert.deepEqual(c, { path: 'session', sessionId: g.sessionId });
-      else assert.notEqual(c.path, 'session');
-      if (c.path === 'initialize') {
+      if (g.sessionId !== undefined) {
+        assert.equal(c.path, 'session');
+        assert.equal(c.path === 'session' && c.otherwise !== undefined, modern, 'a fallback exactly for 2026-07-28 and later');
+      } else assert.notEqual(c.path, 'session');
+      const routed = c.path === 'session' && c.otherwise ? c.otherwise : c;
+      if (routed.path === 'initialize') {
         assert.ok(g.httpMethod === 'POST' || g.mcpMethod === 'initialize');
         assert.ok((modern && g.mcpMethod !== undefined ? g.mcpMethod : g.bodyMethod) === 'initialize');
       }
@@ -132,7 +138,8 @@ test('property: a session id routes by session exactly when the era has sessions
 test('property: tasks are pinned only by a 2026-07-28 tasks/* request naming one, and only tools/call is watched', () => {
   fc.assert(
     fc.property(anyInput, (g) => {
-      const c = classify(build(g).value);
+      const classified = classify(build(g).value);
+      const c = classified.path === 'session' && classified.otherwise ? classified.otherwise : classified;
       if (c.path === 'task') {
         assert.ok(g.endpoint === 'mcp' && isStatelessVersion(g.protocolVersion));
         assert.ok(g.mcpMethod !== undefined && TASK_METHODS.has(g.mcpMethod));

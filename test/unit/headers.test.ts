@@ -73,6 +73,17 @@ test('upstream headers: hop-by-hop and Authorization dropped, MCP headers and Ho
   assert.equal(out['content-length'], '42');
 });
 
+test('identity headers are set after hop-by-hop removal: a Connection list cannot remove or forge them', () => {
+  const own = { 'x-auth-subject': 'ci-bot', 'x-auth-scopes': 'mcp:tools', 'x-auth-identity': 'jwt' };
+  const out = upstreamHeaders(
+    { host: 'h', connection: 'x-auth-subject, X-Auth-Scopes,x-auth-identity', 'x-auth-subject': 'admin' },
+    { remoteAddress: '10.0.0.9', trustProxy: false },
+    undefined,
+    own,
+  );
+  assert.deepEqual([out['x-auth-subject'], out['x-auth-scopes'], out['x-auth-identity']], ['ci-bot', 'mcp:tools', 'jwt']);
+});
+
 test('behind a trusted proxy, X-Forwarded-For is appended to', () => {
   const out = upstreamHeaders({ host: 'h', 'x-forwarded-for': '1.1.1.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example' }, { remoteAddress: '10.0.0.2', trustProxy: true }, undefined);
   assert.equal(out['x-forwarded-for'], '1.1.1.1, 10.0.0.2');

@@ -41,7 +41,11 @@ describe('relayResponse (bounded bodies)', () => {
   });
 
   const waitOutcome = async () => {
-    while (outcomes.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + 30_000;
+    while (outcomes.length === 0) {
+      if (Date.now() > deadline) throw new Error('no relay outcome within 30 s');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     return outcomes.shift() as RelayOutcome;
   };
 

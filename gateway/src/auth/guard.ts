@@ -3,7 +3,8 @@
 //  - removes identity headers the client sent (always, also with auth off);
 //  - with auth on: reads the bearer token, verifies it, checks the scopes every request needs, binds the
 //    request to its principal (`request.principal`, which the router compares with the session's), and puts
-//    the verified identity in the configured headers. Authorization itself never reaches a backend
+//    the verified identity aside for the configured headers (set on the upstream request after hop-by-hop
+//    removal, proxy/headers.ts). Authorization itself never reaches a backend
 //    (proxy/headers.ts removes it).
 // It runs before the body is read, so a request without a valid token costs no body parsing; its error
 // therefore carries `id: null` (JSON-RPC 2.0 §5: the id could not be determined). Method and tool scopes
@@ -13,11 +14,10 @@ import type { FastifyRequest } from 'fastify';
 import type { IdentityHeaderNames } from '../config/auth.ts';
 import type { GatewayError } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
-import { methodLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { hasQueryToken, readBearer } from './bearer.ts';
 import { authErrors } from './challenge.ts';
-import { setIdentityHeaders, stripIdentityHeaders } from './identity-headers.ts';
+import { identityHeaderValues, stripIdentityHeaders } from './identity-headers.ts';
 import type { IdentitySigner } from './identity-jwt.ts';
 import { AuthFailure, AuthUnavailable, missingScopes, type CredentialVerifier, type Identity } from './identity.ts';
 import { metadataRoutes, metadataUrl, type ProtectedResourceMetadata, type SimpleRoute } from './protected-resource.ts';
@@ -36,11 +36,26 @@ export interface AuthGuardParts {
   metrics: GatewayMetrics;
 }
 
-const verified = new WeakMap<FastifyRequest, { guard: AuthGuard; identity: Identity }>();
+const verified = new WeakMap<FastifyRequest, { guard: AuthGuard; identity: Identity; headers: Record<string, string> }>();
+
+const refusals = new WeakMap<FastifyRequest, string>();
+
+/** Why the hook refused this request (for its log line), if it did. */
+export function authRefusalOf(request: FastifyRequest): string | undefined {
+  return refusals.get(request);
+}
 
 /** The identity the hook verified for this request, if any. */
 export function identityOf(request: FastifyRequest): Identity | undefined {
   return verified.get(request)?.identity;
+}
+
+/**
+ * The identity headers (name -> value) for this request's backend; empty with auth off. proxy/headers.ts
+ * sets them after hop-by-hop removal, so nothing the client sends can remove or forge them.
+ */
+export function identityHeadersOf(request: FastifyRequest): Readonly<Record<string, string>> {
+  return verified.get(request)?.headers ?? {};
 }
 
 /** Throws INSUFFICIENT_SCOPE (403, echoing the request id) when the body's methods/tools need more scopes. */
@@ -66,7 +81,6 @@ export class AuthGuard {
     stripIdentityHeaders(headers, this.#p.identityHeaders);
     // CORS preflights carry no credentials (Fetch standard): they go to the backend as before.
     if (!this.#p.verifier || request.method === 'OPTIONS') return;
-    const started = performance.now();
     try {
       if (hasQueryToken(request.url)) throw new AuthFailure('token_in_query', 'access tokens are not accepted in the query string');
       const bearer = readBearer(headers.authorization);
@@ -74,10 +88,10 @@ export class AuthGuard {
       const identity = await this.#p.verifier.verify(bearer.token);
       if (missingScopes(identity.scopes, this.#p.policy.required).length > 0) throw new AuthFailure('insufficient_scope', 'the token lacks a required scope');
       (request as FastifyRequest & { principal?: string }).principal = identity.principal;
-      verified.set(request, { guard: this, identity });
-      setIdentityHeaders(headers, this.#p.identityHeaders, identity, this.#p.signer ? await this.#p.signer.sign(identity) : undefined);
+      const jwt = this.#p.signer ? await this.#p.signer.sign(identity) : undefined;
+      verified.set(request, { guard: this, identity, headers: identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
     } catch (err) {
-      throw this.#refuse(request, err, started);
+      throw this.#refuse(request, err);
     }
   };
 
@@ -110,7 +124,7 @@ export class AuthGuard {
     for (const c of this.#p.closeables) c.close();
   }
 
-  #refuse(request: FastifyRequest, err: unknown, started: number): unknown {
+  #refuse(request: FastifyRequest, err: unknown): unknown {
     const required = this.#p.policy.required;
     let answer: GatewayError;
     let reason: string;
@@ -129,10 +143,8 @@ export class AuthGuard {
     } else {
       return err; // a bug: the app's error handler answers 500 and logs it
     }
-    this.#p.metrics.requests.inc({ method: methodLabel(request.method, undefined), tool: '', status: String(answer.status) });
-    // The request's one log line (as http/exchange.ts writes for the others): never the token.
-    const ms = Math.round((performance.now() - started) * 100) / 100;
-    request.log.info({ http: request.method, status: answer.status, error: answer.code, auth: reason, ms }, 'request');
+    // Answered, counted and logged by the app's error handler (http/exchange.ts, the one place for that).
+    refusals.set(request, reason);
     return answer;
   }
 }

@@ -1,5 +1,7 @@
 // The verified identity on its way to a backend, in the configured headers. Any such header the client
 // sent is removed first, on every request (also with auth off), so a backend can trust what it finds there.
+// The values are kept beside the request, not in its headers: proxy/headers.ts writes them after removing
+// the hop-by-hop fields, so that a client listing them in `Connection` (RFC 9110 §7.6.1) cannot strip them.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IdentityHeaderNames } from '../config/auth.ts';
 import type { Identity } from './identity.ts';
@@ -19,10 +21,13 @@ export function stripIdentityHeaders(headers: IncomingHttpHeaders, names: Identi
   for (const name of Object.values(names)) if (name) delete headers[name];
 }
 
-export function setIdentityHeaders(headers: IncomingHttpHeaders, names: IdentityHeaderNames, identity: Identity, jwt: string | undefined): void {
+/** The identity headers (name -> value) a backend is to see for `identity`. */
+export function identityHeaderValues(names: IdentityHeaderNames, identity: Identity, jwt: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
   if (names.subject) headers[names.subject] = headerSafe(identity.subject);
   if (names.client_id && identity.clientId !== undefined) headers[names.client_id] = headerSafe(identity.clientId);
   if (names.scopes) headers[names.scopes] = headerSafe([...identity.scopes].join(' '));
   if (names.issuer && identity.issuer !== undefined) headers[names.issuer] = headerSafe(identity.issuer);
   if (names.jwt && jwt !== undefined) headers[names.jwt] = jwt;
+  return headers;
 }

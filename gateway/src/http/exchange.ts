@@ -9,7 +9,7 @@ import { methodLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { ToolNames } from '../metrics/tool-names.ts';
 import { shortId } from '../routing/session-directory.ts';
-import type { RequestSpan } from '../tracing/tracing.ts';
+import type { RequestSpan, RequestTracing } from '../tracing/tracing.ts';
 
 export interface ExchangeDeps {
   metrics: GatewayMetrics;
@@ -42,6 +42,8 @@ export class Exchange {
    * listening stream is ended then, so that a stream outlives no token (auth on, credentials that expire).
    */
   credentialDeadline: number | undefined;
+  /** Why the auth layer refused the request, for the log line (never the token). */
+  authFailure: string | undefined;
   #finished = false;
   readonly #onClose: Array<(finished: boolean) => void> = [];
 
@@ -119,6 +121,7 @@ export class Exchange {
     if (this.route !== undefined) line.route = this.route;
     if (this.errorCode !== undefined) line.error = this.errorCode;
     if (this.outcome !== undefined) line.outcome = this.outcome;
+    if (this.authFailure !== undefined) line.auth = this.authFailure;
     this.#log.info(line, 'request');
     this.span.end({
       httpMethod: this.httpMethod,
@@ -132,4 +135,21 @@ export class Exchange {
       errorCode: this.errorCode,
     });
   }
+}
+
+/**
+ * Answers a request the gateway refuses before routing it (shutdown, connection cap, header limits, origin,
+ * auth, 404, 405, 413, 415) with its JSON-RPC error, through an Exchange: counted in
+ * mcp_gateway_requests_total and logged like every other answer, in the one place that does both.
+ */
+export function refuseAtEdge(
+  deps: ExchangeDeps & { accessLog: Logger; tracing: RequestTracing },
+  request: { method: string; id: string; headers: Record<string, unknown> },
+  res: ServerResponse,
+  err: GatewayError,
+  authFailure?: string,
+): void {
+  const ex = new Exchange(request.method, request.id, res, deps.accessLog, deps, deps.tracing.start(request.headers));
+  ex.authFailure = authFailure;
+  ex.fail(err);
 }

@@ -9,7 +9,7 @@ import { isValidSessionId } from '../mcp/headers.ts';
 import { EndpointEventError, LegacyEndpointFilter, rewriteEndpoint } from '../mcp/legacy-endpoint.ts';
 import { isEventStream } from '../proxy/relay.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, refuseIfBackendNotYetSeen, usableBinding, type RouteContext } from './route-context.ts';
+import { checkBinding, newRecord, refuseIfBackendNotYetSeen, type RouteContext } from './route-context.ts';
 
 export async function openLegacyStream(ctx: RouteContext): Promise<void> {
   const { d, ex, upstream } = ctx;
@@ -52,19 +52,22 @@ async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: str
   renew.unref();
   ex.onClose(() => {
     clearInterval(renew);
-    void d.directory.unbind(sessionId, backend.id);
+    // With its principal, so that the principal's index (--max-sessions-per-principal) lets go of it too.
+    void d.directory.unbind(sessionId, backend.id, record.principal);
     d.placement.noteUnbound(backend.id);
   });
   return advertised;
 }
 
 /** POST <messages path>?sessionId=: to the backend holding the stream, from any gateway replica. */
-export async function routeLegacyMessage({ d, request, ex, upstream }: RouteContext, sessionId: string | undefined): Promise<void> {
+export async function routeLegacyMessage(ctx: RouteContext, sessionId: string | undefined): Promise<void> {
+  const { d, request, ex, upstream } = ctx;
   if (sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'a sessionId query parameter is required');
   ex.sessionId = sessionId;
   const record = await d.directory.lookup(sessionId);
-  if (!usableBinding(record, 'legacy-sse', request)) {
-    d.metrics.sessionMisses.inc();
+  const verdict = checkBinding(ctx, sessionId, record, 'legacy-sse');
+  if (verdict !== 'usable' || !record) {
+    if (verdict !== 'other-principal') d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   ex.backend = record.backend;
@@ -80,7 +83,7 @@ export async function routeLegacyMessage({ d, request, ex, upstream }: RouteCont
   }
   if (!sent || sent.upstream.statusCode === 404) {
     // The stream's backend is gone or no longer knows the session: so is the session.
-    await d.directory.unbind(sessionId, record.backend);
+    await d.directory.unbind(sessionId, record.backend, record.principal);
     if (!sent) throw new GatewayError('SESSION_NOT_FOUND');
   }
   return d.forwarder.relay(ex, sent);

@@ -1,16 +1,17 @@
 // The handler behind every MCP route (the MCP endpoint, and the legacy HTTP+SSE pair): edge checks, one
 // classification (mcp/classify.ts), and one route per request class (DESIGN.md "Request flow", step 3).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizeOperation, identityOf } from '../auth/guard.ts';
+import { authorizeOperation, identityHeadersOf, identityOf } from '../auth/guard.ts';
 import { asGatewayError, type JsonRpcId } from '../errors.ts';
-import { classify, headersSuffice, type Endpoint } from '../mcp/classify.ts';
+import { classify, headersSuffice, type Endpoint, type RequestClass } from '../mcp/classify.ts';
+import { H } from '../mcp/headers.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
 import { checkRequest, type CheckedRequest } from './edge-checks.ts';
 import { Exchange } from './exchange.ts';
 import { ClientGone } from './forwarder.ts';
 import { openLegacyStream, routeLegacyMessage } from './legacy-sse-routes.ts';
-import { principalOf, type McpHandlerDeps, type RouteContext } from './route-context.ts';
+import { checkBinding, principalOf, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 import { routeInitialize, routeSession } from './session-routes.ts';
 import { routeStateless, routeTask } from './stateless-routes.ts';
 
@@ -64,8 +65,18 @@ async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, c
     ex.onClose(d.quotas.openStream(checked.sessionId ?? checked.legacySessionId, principal));
   }
   const ctx: RouteContext = { d, request, ex, checked, upstream: upstreamRequest(d, request, ex, checked) };
+  return dispatch(ctx, cls);
+}
+
+async function dispatch(ctx: RouteContext, cls: RequestClass): Promise<void> {
   switch (cls.path) {
     case 'session':
+      if (cls.otherwise && !(await ownsSession(ctx, cls.sessionId))) {
+        // A 2026-07-28 request naming a session that is not the caller's: its servers ignore the id, so it is
+        // routed as what it is without one, and the id stays here (it may be someone else's).
+        delete ctx.upstream.headers[H.SESSION_ID];
+        return dispatch(ctx, cls.otherwise);
+      }
       return routeSession(ctx, cls.sessionId);
     case 'initialize':
       return routeInitialize(ctx);
@@ -80,6 +91,12 @@ async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, c
   }
 }
 
+/** Whether `sid` is a session the caller may use (lookup and principal check); a store that cannot say: no. */
+async function ownsSession(ctx: RouteContext, sid: string): Promise<boolean> {
+  const record = await ctx.d.directory.lookup(sid).catch(() => undefined);
+  return checkBinding(ctx, sid, record, 'streamable') === 'usable';
+}
+
 function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): UpstreamRequest {
   const ac = new AbortController();
   ex.onClose((finished) => {
@@ -89,7 +106,7 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
   return {
     trace: ex.span,
     method: request.method as UpstreamRequest['method'],
-    headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length),
+    headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length, identityHeadersOf(request)),
     body,
     signal: ac.signal,
     // The legacy endpoints live at the same paths on every backend; the query (sessionId) goes along.

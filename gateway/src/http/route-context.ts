@@ -12,6 +12,8 @@ import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
 import type { SessionDirectory } from '../routing/session-directory.ts';
 import type { SessionRecovery } from '../routing/session-recovery.ts';
+import { judgeBinding, type BindingVerdict } from '../routing/binding-validator.ts';
+import { shortId } from '../routing/session-directory.ts';
 import type { RequestTracing } from '../tracing/tracing.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import type { CheckedRequest } from './edge-checks.ts';
@@ -51,12 +53,17 @@ export function principalOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * A binding this request may use: of the expected kind, and created by the same principal (none on both
- * sides when auth is off). Someone else's binding is treated exactly like an unknown one, so that ids cannot
- * be probed.
+ * The verdict on a binding this request presents (routing/binding-validator.ts). Someone else's binding is
+ * refused exactly like an unknown one, so that ids cannot be probed; it is counted and logged here, for
+ * every route alike.
  */
-export function usableBinding(record: SessionRecord | undefined, kind: SessionRecord['kind'], request: FastifyRequest): record is SessionRecord {
-  return record !== undefined && record.kind === kind && record.principal === principalOf(request);
+export function checkBinding(ctx: Pick<RouteContext, 'd' | 'request'>, id: string, record: SessionRecord | undefined, kind: SessionRecord['kind']): BindingVerdict {
+  const verdict = judgeBinding(record, kind, principalOf(ctx.request));
+  if (verdict === 'other-principal') {
+    ctx.d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
+    ctx.request.log.warn({ [kind === 'task' ? 'task' : 'session']: shortId(id) }, 'binding presented by another principal: treated as unknown');
+  }
+  return verdict;
 }
 
 /**

@@ -1,29 +1,21 @@
 // The sessions era (2025-03-26 … 2025-11-25): `initialize` picks a backend and binds the Mcp-Session-Id it
 // answers with; every later request of the session goes to that backend (DESIGN.md "Request flow", step 3).
 import type { Backend } from '../backends/backend.ts';
-import type { IdentityHeaderNames } from '../config/auth.ts';
+import { identityHeadersOf } from '../auth/guard.ts';
 import { GatewayError } from '../errors.ts';
 import { H, isValidSessionId } from '../mcp/headers.ts';
 import { discardBody } from '../proxy/discard.ts';
-import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
+import { checkBinding, newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 
 export async function routeSession(ctx: RouteContext, sid: string): Promise<void> {
   const { d, request, ex, upstream } = ctx;
   ex.sessionId = sid;
   const record = await findSession(ctx, sid);
-  if (!record || record.kind !== 'streamable') {
-    d.metrics.sessionMisses.inc();
-    throw new GatewayError('SESSION_NOT_FOUND');
-  }
-  if (record.principal !== principalOf(request)) {
-    // Someone else's session: answered exactly like an unknown one, so ids cannot be probed (auth issue).
-    // A session bound without a principal (by a replica with auth off, during a rollout that turns auth on)
-    // is nobody's to claim either, and one bound to a principal is not open to all when auth is turned off.
-    d.metrics.sessionsLost.inc({ reason: 'principal_mismatch' });
-    request.log.warn({ session: shortId(sid) }, 'session presented by another principal: answered as unknown');
+  const verdict = checkBinding(ctx, sid, record, 'streamable');
+  if (verdict !== 'usable' || !record) {
+    if (verdict !== 'other-principal') d.metrics.sessionMisses.inc();
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   const backend = d.registry.forBinding(record);
@@ -86,7 +78,7 @@ async function recover(d: McpHandlerDeps, request: RouteContext['request'], sid:
   // only to a caller its backend confirms (the ping carries the caller's identity), and only when the
   // operator says the backends make that check.
   if (!d.recovery || (principal !== undefined && !d.config.sessionRecoveryIdentity)) return undefined;
-  const identityHeaders = principal === undefined ? {} : forwardedIdentity(request, d.config.identityHeaders);
+  const identityHeaders = principal === undefined ? {} : { ...identityHeadersOf(request) };
   const found = await d.recovery.find(sid, { protocolVersion, identityHeaders, principal });
   // A backend that may hold the session could not answer (ejected, or failing): no proof it is gone, so the
   // client keeps it and retries (README "Reliability": never 404 on suspicion).
@@ -157,14 +149,4 @@ async function releaseSession(d: McpHandlerDeps, backend: Backend, sid: string):
   } catch {
     // Best effort: the backend's own session timeout ends it otherwise.
   }
-}
-
-/** The identity headers the auth hook set on this request (what the backend is about to see), for a probe. */
-function forwardedIdentity(request: RouteContext['request'], names: IdentityHeaderNames): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.values(names)) {
-    const value = name ? request.headers[name] : undefined;
-    if (name && typeof value === 'string') out[name] = value;
-  }
-  return out;
 }

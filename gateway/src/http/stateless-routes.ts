@@ -9,7 +9,7 @@ import { TaskWatch, type CreatedTask } from '../mcp/task-watch.ts';
 import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { newRecord, refuseIfBackendNotYetSeen, usableBinding, type RouteContext } from './route-context.ts';
+import { checkBinding, newRecord, refuseIfBackendNotYetSeen, type RouteContext } from './route-context.ts';
 
 export async function routeStateless(ctx: RouteContext, watchForTask: boolean): Promise<void> {
   const { d, ex, upstream } = ctx;
@@ -25,7 +25,7 @@ export async function routeTask(ctx: RouteContext, taskId: string): Promise<void
   if (!isValidSessionId(taskId)) return routeStateless(ctx, false);
   ex.taskId = taskId;
   const record = await findTask(ctx, taskId);
-  if (usableBinding(record, 'task', request)) {
+  if (record && checkBinding(ctx, taskId, record, 'task') === 'usable') {
     const backend = d.registry.forBinding(record);
     if (!backend) refuseIfBackendNotYetSeen(d, request, record);
     if (backend?.servesExisting) {
@@ -40,7 +40,7 @@ export async function routeTask(ctx: RouteContext, taskId: string): Promise<void
     }
     // Its replica is gone, and the task with it (unless the replicas share task storage): any live replica
     // answers, with the task or with the spec's "unknown task" error.
-    await d.directory.unbind(taskId, record.backend);
+    await d.directory.unbind(taskId, record.backend, record.principal);
   }
   return routeStateless(ctx, false);
 }

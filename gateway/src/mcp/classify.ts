@@ -6,9 +6,9 @@
 //   --------          ----------                                         ----
 //   legacy SSE path   GET (2024-11-05 HTTP+SSE)                          legacy-sse-open
 //   legacy messages   POST ?sessionId=                                   legacy-sse-message
-//   MCP endpoint      MCP-Protocol-Version >= 2026-07-28 + Mcp-Method    stateless (tasks/* + Mcp-Name: task); no body parse
+//   MCP endpoint      Mcp-Session-Id (any version header)                session (2026+: `otherwise` below)
+//                     MCP-Protocol-Version >= 2026-07-28 + Mcp-Method    stateless (tasks/* + Mcp-Name: task); no body parse
 //                     MCP-Protocol-Version >= 2026-07-28, no Mcp-Method  body decides initialize, else stateless
-//                     Mcp-Session-Id (older or no version header)        session
 //                     no session id: POST initialize                     initialize
 //                     anything else                                      stateless (the backend answers)
 import type { JsonRpcPeek } from './jsonrpc.ts';
@@ -29,14 +29,22 @@ export type RequestClass =
   | { path: 'legacy-sse-open' }
   /** 2024-11-05: a message for the session a stream holds; the id is in the query. */
   | { path: 'legacy-sse-message'; sessionId: string | undefined }
-  /** 2025-era request on a session: sticky to the session's backend. */
-  | { path: 'session'; sessionId: string }
+  /**
+   * A request naming a session: sticky to the session's backend, once the lookup and the principal check
+   * pass. `otherwise` (a request of 2026-07-28 or later, whose servers ignore the id): how to route it when
+   * the id is not the caller's session; the id is then not forwarded. So a session id never reaches a
+   * backend unchecked, whatever version the request names (a dual-era server may act on it).
+   */
+  | { path: 'session'; sessionId: string; otherwise?: SessionlessClass }
   /** 2025-era initialize: choose a backend, then bind the session id it answers with. */
   | { path: 'initialize' }
   /** 2026-07-28 request to an existing task: pinned to the replica holding it, when the gateway knows it. */
   | { path: 'task'; taskId: string }
   /** No affinity; `watchForTask`: the answer may create a task the gateway must learn. */
   | { path: 'stateless'; watchForTask: boolean };
+
+/** What a request is without a session. */
+export type SessionlessClass = Extract<RequestClass, { path: 'initialize' | 'task' | 'stateless' }>;
 
 export interface ClassifyInput {
   httpMethod: string;
@@ -73,19 +81,9 @@ export function classify(input: ClassifyInput): RequestClass {
   if (input.endpoint === 'legacy-sse') return { path: 'legacy-sse-open' };
   if (input.endpoint === 'legacy-messages') return { path: 'legacy-sse-message', sessionId: input.legacySessionId };
 
-  if (headersSuffice(input)) {
-    const method = input.mcpMethod as string;
-    if (method === 'initialize') return { path: 'initialize' };
-    if (TASK_METHODS.has(method) && input.mcpName !== undefined) return { path: 'task', taskId: input.mcpName };
-    return { path: 'stateless', watchForTask: TASK_CREATING_METHODS.has(method) };
-  }
-  if (isStatelessVersion(input.protocolVersion)) {
-    // A modern request without its method header (non-conforming): the body tells initialize from the rest.
-    const p = input.httpMethod === 'POST' ? input.peek() : undefined;
-    if (p?.isInitialize) return { path: 'initialize' };
-    return { path: 'stateless', watchForTask: p?.method !== undefined && TASK_CREATING_METHODS.has(p.method) };
-  }
-  if (input.sessionId !== undefined) return { path: 'session', sessionId: input.sessionId };
+  const modern = classifyModern(input);
+  if (input.sessionId !== undefined) return modern ? { path: 'session', sessionId: input.sessionId, otherwise: modern } : { path: 'session', sessionId: input.sessionId };
+  if (modern) return modern;
   if (input.httpMethod === 'POST') {
     const p = input.peek();
     if (p?.isInitialize) return { path: 'initialize' };
@@ -94,4 +92,19 @@ export function classify(input: ClassifyInput): RequestClass {
     return { path: 'stateless', watchForTask: modernBody && p?.method !== undefined && TASK_CREATING_METHODS.has(p.method) };
   }
   return { path: 'stateless', watchForTask: false };
+}
+
+/** A request whose version header names 2026-07-28 or later; undefined for older revisions. */
+function classifyModern(input: ClassifyInput): SessionlessClass | undefined {
+  if (headersSuffice(input)) {
+    const method = input.mcpMethod as string;
+    if (method === 'initialize') return { path: 'initialize' };
+    if (TASK_METHODS.has(method) && input.mcpName !== undefined) return { path: 'task', taskId: input.mcpName };
+    return { path: 'stateless', watchForTask: TASK_CREATING_METHODS.has(method) };
+  }
+  if (!isStatelessVersion(input.protocolVersion)) return undefined;
+  // A modern request without its method header (non-conforming): the body tells initialize from the rest.
+  const p = input.httpMethod === 'POST' ? input.peek() : undefined;
+  if (p?.isInitialize) return { path: 'initialize' };
+  return { path: 'stateless', watchForTask: p?.method !== undefined && TASK_CREATING_METHODS.has(p.method) };
 }

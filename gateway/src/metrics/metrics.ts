@@ -16,6 +16,7 @@ export interface GatewayMetrics {
   sessionBackendUnseen: Counter;
   sessionRecoveries: Counter<'result'>;
   sessionWriteBacks: Counter;
+  sessionWriteBacksDropped: Counter;
   limitRejections: Counter<'limit'>;
   streamsOpen: Gauge;
   streamsCredentialExpired: Counter;
@@ -97,6 +98,11 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     sessionWriteBacks: new Counter({
       name: 'mcp_gateway_session_writebacks_total',
       help: 'Bindings this replica wrote back after the session store lost its data (restart, flush).',
+      registers,
+    }),
+    sessionWriteBacksDropped: new Counter({
+      name: 'mcp_gateway_session_writeback_dropped_total',
+      help: 'Bindings made during a session store outage that were dropped from the write-back queue because it was full (the cache size).',
       registers,
     }),
     limitRejections: new Counter({

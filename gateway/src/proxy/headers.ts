@@ -36,11 +36,17 @@ export interface ForwardedInfo {
   trustProxy: boolean;
 }
 
-/** Headers for the upstream request: the client's, minus hop-by-hop, plus X-Forwarded-*. */
+/**
+ * Headers for the upstream request: the client's, minus hop-by-hop, plus X-Forwarded-*, plus `own` (the
+ * verified identity). `own` is written last, after everything the client listed in `Connection` is gone:
+ * a hop-by-hop list names the client's own fields (RFC 9110 §7.6.1), never the gateway's, so a client can
+ * neither remove nor replace them.
+ */
 export function upstreamHeaders(
   incoming: IncomingHttpHeaders,
   forwarded: ForwardedInfo,
   bodyLength: number | undefined,
+  own: Readonly<Record<string, string>> = {},
 ): Record<string, string | string[]> {
   const listed = connectionListed(incoming);
   const out: Record<string, string | string[]> = {};
@@ -61,6 +67,7 @@ export function upstreamHeaders(
   // RFC 7239 Forwarded from an untrusted client could spoof what the backend believes; drop it.
   if (!forwarded.trustProxy) delete out.forwarded;
   if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
+  for (const [name, value] of Object.entries(own)) out[name] = value;
   return out;
 }
 

@@ -15,6 +15,12 @@ export interface DirectoryOptions {
   instanceId: string;
   /** How often touches and write-backs are flushed to the store. */
   flushIntervalMs?: number;
+  /**
+   * Most bindings kept for write-back during a store outage (default: the cache size, which is what can
+   * route them meanwhile). Past it the oldest is dropped (its session routes from the cache while it stays
+   * there) and counted.
+   */
+  maxPendingWriteBacks?: number;
 }
 
 export class SessionDirectory {
@@ -27,16 +33,26 @@ export class SessionDirectory {
   readonly #touched = new Map<string, SessionRecord>();
   readonly #pendingBinds = new Map<string, SessionRecord>();
   readonly #timer: NodeJS.Timeout | undefined;
-  #flushing = false;
+  readonly #maxPending: number;
+  #touching = false;
+  #writingBack = false;
   #epoch: string | undefined;
+  /** Lookups under way, by id: an unbind landing during one marks it (its answer may predate the unbind). */
+  readonly #watching = new Map<string, Set<LookupWatch>>();
+  /** Backend -> sequence number of the last time it was declared gone (bounded by the backends seen). */
+  readonly #backendGone = new Map<string, number>();
+  #invalidations = 0;
   /** Told how many bindings a write-back restored. */
   onWriteBack: ((count: number) => void) | undefined;
+  /** Told when a binding made during an outage is dropped from the write-back queue (it is full). */
+  onWriteBackDropped: (() => void) | undefined;
 
   constructor(store: SessionStore, guard: StoreGuard, options: DirectoryOptions, logger: Logger) {
     this.#store = store;
     this.#guard = guard;
     this.#log = logger;
     this.#instanceId = options.instanceId;
+    this.#maxPending = Math.max(1, options.maxPendingWriteBacks ?? options.cacheSize);
     if (store.shared) {
       this.#cache = new LocalSessionCache(options.cacheSize, options.ttlMs);
       store.onEvent((e) => this.#apply(e));
@@ -59,14 +75,22 @@ export class SessionDirectory {
       return hit;
     }
     let record: SessionRecord | undefined;
+    const watch = this.#watch(id);
     try {
       record = await this.#guard.run('get', () => this.#store.get(id));
     } catch (err) {
       const pending = this.#pendingBinds.get(id);
       if (pending) return pending;
       throw err;
+    } finally {
+      this.#unwatch(id, watch);
     }
-    if (record) this.#cache?.set(id, record);
+    if (!record) return undefined;
+    // An unbind (here, or another replica's invalidation) landed while the store answered: the answer may
+    // predate it, and caching it would route a dead session until the cache entry expires.
+    if (watch.unbound) return undefined;
+    // Its backend was declared gone meanwhile: answered (the route judges the backend) but not cached.
+    if ((this.#backendGone.get(record.backend) ?? 0) <= watch.since) this.#cache?.set(id, record);
     return record;
   }
 
@@ -78,7 +102,7 @@ export class SessionDirectory {
       if (!this.#cache || !(err instanceof GatewayError) || err.code !== 'STORE_UNAVAILABLE') throw err;
       // Route it from here meanwhile; flush() writes it back once the store answers again.
       this.#cache.set(id, record);
-      this.#pendingBinds.set(id, record);
+      this.#queueWriteBack(id, record);
       this.#log.warn({ session: shortId(id), backend: record.backend }, 'session store unreachable: session bound locally, will be written back');
       return { bound: true };
     }
@@ -89,7 +113,7 @@ export class SessionDirectory {
   /** Forgets a session everywhere. Store trouble is logged, not thrown: the TTL ends it anyway. */
   /** Resolves true when this call removed the binding from the store. */
   async unbind(id: string, backend?: string, principal?: string): Promise<boolean> {
-    this.#cache?.delete(id);
+    this.#invalidate(id);
     this.#touched.delete(id);
     this.#pendingBinds.delete(id);
     try {
@@ -106,6 +130,7 @@ export class SessionDirectory {
    * when known); returns how many this call removed.
    */
   async unbindBackend(backend: string, boundBefore = Date.now(), instance?: string): Promise<number> {
+    this.#noteBackendGone(backend);
     const cached = this.#cache?.deleteBackend(backend) ?? 0;
     const lost = (r: SessionRecord) => r.backend === backend && boundToLostBackend(r, Number.POSITIVE_INFINITY, instance);
     for (const [id, rec] of this.#pendingBinds) if (lost(rec)) this.#pendingBinds.delete(id);
@@ -155,33 +180,63 @@ export class SessionDirectory {
     return restored;
   }
 
-  /** Writes batched TTL renewals and pending bindings to the store. */
+  /**
+   * Writes batched TTL renewals and pending bindings to the store. The two run on their own: a backlog of
+   * write-backs after an outage never holds up the renewals that keep sessions in use alive.
+   */
   async flush(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
+    await Promise.all([this.#flushTouches(), this.#flushWriteBacks()]);
+  }
+
+  async #flushTouches(): Promise<void> {
+    if (this.#touching || this.#touched.size === 0) return;
+    this.#touching = true;
     try {
-      if (this.#touched.size > 0) {
-        const touched = [...this.#touched];
-        this.#touched.clear();
-        const batch = touched.map(([id, r]) => ({ id, backend: r.backend, principal: r.principal }));
-        await this.#guard.run('touch', () => this.#store.touch(batch)).catch(() => {
-          for (const [id, r] of touched) if (!this.#touched.has(id)) this.#touched.set(id, r);
-        });
-      }
-      for (const [id, record] of [...this.#pendingBinds]) {
-        try {
-          const r = await this.#guard.run('bind', () => this.#store.bind(id, record));
-          this.#pendingBinds.delete(id);
-          if (!r.bound && r.existing.backend !== record.backend) {
+      const touched = [...this.#touched];
+      this.#touched.clear();
+      const batch = touched.map(([id, r]) => ({ id, backend: r.backend, principal: r.principal }));
+      await this.#guard.run('touch', () => this.#store.touch(batch)).catch(() => {
+        for (const [id, r] of touched) if (!this.#touched.has(id)) this.#touched.set(id, r);
+      });
+    } finally {
+      this.#touching = false;
+    }
+  }
+
+  /** Pending bindings in batches (concurrent within one), as #writeBackAll; stops at a batch that fails whole. */
+  async #flushWriteBacks(): Promise<void> {
+    if (this.#writingBack || this.#pendingBinds.size === 0) return;
+    this.#writingBack = true;
+    try {
+      const pending = [...this.#pendingBinds];
+      for (let i = 0; i < pending.length; i += WRITE_BACK_BATCH) {
+        const batch = pending.slice(i, i + WRITE_BACK_BATCH);
+        const results = await Promise.allSettled(batch.map(([id, record]) => this.#guard.run('bind', () => this.#store.bind(id, record))));
+        results.forEach((r, j) => {
+          const [id, record] = batch[j] as [string, SessionRecord];
+          if (r.status === 'rejected') return;
+          // Unless it was unbound, or bound anew, while this write was under way.
+          if (this.#pendingBinds.get(id) === record) this.#pendingBinds.delete(id);
+          if (!r.value.bound && r.value.existing.backend !== record.backend) {
             this.#log.error({ session: shortId(id) }, 'write-back found the session bound to another backend');
-            this.#cache?.set(id, r.existing);
+            this.#cache?.set(id, r.value.existing);
           }
-        } catch {
-          break; // still unreachable; try again next round
-        }
+        });
+        if (results.every((r) => r.status === 'rejected')) break; // still unreachable; try again next round
       }
     } finally {
-      this.#flushing = false;
+      this.#writingBack = false;
+    }
+  }
+
+  #queueWriteBack(id: string, record: SessionRecord): void {
+    this.#pendingBinds.delete(id);
+    this.#pendingBinds.set(id, record);
+    while (this.#pendingBinds.size > this.#maxPending) {
+      const oldest = this.#pendingBinds.keys().next().value as string;
+      this.#pendingBinds.delete(oldest);
+      this.onWriteBackDropped?.();
+      this.#log.warn({ session: shortId(oldest) }, 'write-back queue full: a binding made during the store outage will not be written back');
     }
   }
 
@@ -192,12 +247,45 @@ export class SessionDirectory {
 
   #apply(e: StoreEvent): void {
     if (e.type === 'unbound') {
-      this.#cache?.delete(e.id);
+      this.#invalidate(e.id);
       this.#touched.delete(e.id);
     } else if (e.type === 'backend-gone') {
+      this.#noteBackendGone(e.backend);
       this.#cache?.deleteBackend(e.backend);
     }
   }
+
+  /** Drops `id` from the cache, and tells the lookups of it under way that their answer may be stale. */
+  #invalidate(id: string): void {
+    this.#cache?.delete(id);
+    const w = this.#watching.get(id);
+    if (w) for (const watch of w) watch.unbound = true;
+  }
+
+  #noteBackendGone(backend: string): void {
+    this.#backendGone.set(backend, ++this.#invalidations);
+  }
+
+  /** Registers a lookup under way; bounded by the lookups in flight (removed by #unwatch). */
+  #watch(id: string): LookupWatch {
+    const watch: LookupWatch = { unbound: false, since: this.#invalidations };
+    let w = this.#watching.get(id);
+    if (!w) this.#watching.set(id, (w = new Set()));
+    w.add(watch);
+    return watch;
+  }
+
+  #unwatch(id: string, watch: LookupWatch): void {
+    const w = this.#watching.get(id);
+    w?.delete(watch);
+    if (w?.size === 0) this.#watching.delete(id);
+  }
+}
+
+/** One lookup under way: `unbound` once its id was unbound meanwhile; `since`: the backend-gone sequence at its start. */
+interface LookupWatch {
+  unbound: boolean;
+  since: number;
 }
 
 const WRITE_BACK_BATCH = 200;

@@ -4,8 +4,9 @@
 // a session key and an index key in one multi-key command (no CROSSSLOT errors on Cluster).
 //
 //   <prefix>s:{<session id>}   string: the SessionRecord as compact JSON, with PX = session TTL (sliding)
-//   <prefix>b:{<backend id>}   sorted set: session ids of that backend, score = expiry (epoch ms)
-//   <prefix>p:{<principal>}    sorted set: session ids a principal created, score = expiry (auth on only)
+//   <prefix>b:{<backend id>}   sorted set: session ids of that backend, score = expiry (epoch ms); no tasks
+//   <prefix>p:{<principal>}    sorted set: session ids a principal created, score = expiry (auth on only);
+//                              no tasks (a task is not a session: no quota, no placement weight)
 //   <prefix>r:{<principal>}    hash: the principal's request-rate token bucket
 //   <prefix>events             pub/sub channel: invalidations between gateway replicas
 //   <prefix>epoch              string: a random id written once per store lifetime; a new one means the

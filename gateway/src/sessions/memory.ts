@@ -59,6 +59,8 @@ export class MemorySessionStore implements SessionStore {
       if (this.#entries.size >= this.#max) throw new GatewayError('SESSION_CAPACITY');
     }
     this.#entries.set(id, { record, expiresAt: this.#now() + this.#ttlMs });
+    // Tasks are in no index: not sessions (quota, placement), as in redis.ts.
+    if (record.kind === 'task') return { bound: true };
     let set = this.#byBackend.get(record.backend);
     if (!set) this.#byBackend.set(record.backend, (set = new Set()));
     set.add(id);

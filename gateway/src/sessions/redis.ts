@@ -122,20 +122,25 @@ export class RedisSessionStore implements SessionStore {
     const index = this.#keys.backendIndex(record.backend);
     // Both commands leave in one round trip (auto-pipelining). The index entry is written optimistically
     // and taken back in the (practically impossible) case that the id was already bound elsewhere.
+    // Tasks are in no index: they are not sessions (neither the sessions-per-principal quota nor placement
+    // counts them); a task's binding only pins its requests, and goes with its TTL or its first miss.
+    const indexed = record.kind !== 'task';
+    const principalIndex = indexed && record.principal !== undefined ? this.#keys.principalIndex(record.principal) : undefined;
     const expiry = Date.now() + this.#ttlMs;
     const [previous] = await Promise.all([
       this.#cmd.set(key, encodeRecord(record), 'PX', this.#ttlMs, 'NX', 'GET'),
-      this.#cmd.zadd(index, expiry, id),
-      record.principal !== undefined ? this.#cmd.zadd(this.#keys.principalIndex(record.principal), expiry, id) : 0,
+      indexed ? this.#cmd.zadd(index, expiry, id) : 0,
+      principalIndex !== undefined ? this.#cmd.zadd(principalIndex, expiry, id) : 0,
     ]);
     if (previous === null) return { bound: true };
     const existing = decodeRecord(previous);
-    if (!existing || existing.backend !== record.backend) await this.#cmd.zrem(index, id);
-    if (record.principal !== undefined && existing?.principal !== record.principal) await this.#cmd.zrem(this.#keys.principalIndex(record.principal), id);
+    if (indexed && (!existing || existing.backend !== record.backend)) await this.#cmd.zrem(index, id);
+    if (principalIndex !== undefined && existing?.principal !== record.principal) await this.#cmd.zrem(principalIndex, id);
     if (!existing) {
       // Unreadable value under our key: replace it rather than route by garbage.
       await this.#cmd.set(key, encodeRecord(record), 'PX', this.#ttlMs);
-      await this.#cmd.zadd(index, Date.now() + this.#ttlMs, id);
+      if (indexed) await this.#cmd.zadd(index, Date.now() + this.#ttlMs, id);
+      if (principalIndex !== undefined) await this.#cmd.zadd(principalIndex, Date.now() + this.#ttlMs, id);
       return { bound: true };
     }
     return { bound: false, existing };
