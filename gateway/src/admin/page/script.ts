@@ -29,7 +29,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
     return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
   }
-  function ms(v) { return v === null || v === undefined ? '—' : (v >= 1000 ? (v / 1000) + ' s' : '≤' + v + ' ms'); }
+  /** Latency figures are bucket upper bounds (admin/traffic-window.ts), hence the sign. */
+  function ms(v) { return v === null || v === undefined ? '—' : '≤' + (v >= 1000 ? (v / 1000) + ' s' : v + ' ms'); }
   function rate(v) { return v === 0 ? '0' : v.toFixed(2); }
   function time(epoch) { return epoch ? new Date(epoch).toLocaleString() : '—'; }
 
@@ -180,7 +181,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       facts(dl, [
         ['Backend', body.backend], ['Backend state', body.backendState], ['Incarnation', body.incarnation || '—'],
         ['Era', body.era], ['Protocol version', body.protocolVersion || '—'], ['Principal', body.principal || 'none (auth off)'],
-        ['Created', time(body.createdAt) + ' (' + ago(body.createdAt) + ')'], ['Last seen', ago(body.lastSeenAt)],
+        ['Created', time(body.createdAt) + ' (' + ago(body.createdAt) + ')'], ['Last seen (approx.)', ago(body.lastSeenAt)],
         ['TTL left', duration(Math.round(body.ttlLeftMs / 1000))], ['Resumes', body.resumes]
       ]);
       box.appendChild(dl);

@@ -26,13 +26,13 @@ th, td { text-align: left; padding: .4rem .55rem; border-bottom: 1px solid var(-
 thead th { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); font-weight: 600; }
 th.num, td.num { text-align: right; }
 tbody tr:last-child td, tbody tr:last-child th { border-bottom: 0; }
-tbody th { font-weight: 600; word-break: break-all; }
+tbody th { font-weight: 600; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
 .s-serving { color: var(--ok); }
 .s-draining, .s-not-ready { color: var(--warn); }
 .s-ejected, .s-lost { color: var(--bad); }
 .cause { display: block; font-size: .8rem; color: var(--muted); }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: .6rem; margin: 0 0 1rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: .6rem; margin: 0 0 1rem; }
 .figures div { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; }
 .figures dt { font-size: .8rem; color: var(--muted); }
 .figures dd { margin: 0; font-size: 1.3rem; font-weight: 600; font-variant-numeric: tabular-nums; }
@@ -57,12 +57,13 @@ input:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid 
   .pair { grid-template-columns: 1fr; }
   .card { padding: .8rem; }
   table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-  table.stack, table.stack tbody, table.stack tr, table.stack th, table.stack td { display: block; width: 100%; }
+  table.stack, table.stack caption, table.stack tbody, table.stack tr, table.stack th, table.stack td { display: block; width: 100%; }
   table.stack tr { border: 1px solid var(--line); border-radius: 6px; margin-bottom: .6rem; padding: .3rem .2rem; }
   table.stack td, table.stack tbody th { border: 0; display: flex; justify-content: space-between; gap: 1rem; text-align: right; padding: .2rem .5rem; }
   table.stack td::before, table.stack tbody th::before { content: attr(data-label); color: var(--muted); font-weight: 400; text-align: left; flex: none; }
   table.stack td.num { text-align: right; }
   .cause { display: inline; margin-left: .3rem; }
+  .figures dd { font-size: 1.1rem; }
   .facts { grid-template-columns: 1fr; gap: 0; }
   .facts dd { margin-bottom: .4rem; }
 }
