@@ -32,7 +32,7 @@ tbody th { font-weight: 600; overflow-wrap: anywhere; }
 .s-draining, .s-not-ready { color: var(--warn); }
 .s-ejected, .s-lost { color: var(--bad); }
 .cause { display: block; font-size: .8rem; color: var(--muted); }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: .6rem; margin: 0 0 1rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: .6rem; margin: 0 0 1rem; }
 .figures div { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; }
 .figures dt { font-size: .8rem; color: var(--muted); }
 .figures dd { margin: 0; font-size: 1.3rem; font-weight: 600; font-variant-numeric: tabular-nums; }
