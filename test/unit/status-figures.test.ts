@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { reachOf, statusPolicy, tokenMatches } from '../../gateway/src/admin/status-policy.ts';
 import { eraOf, TrafficWindow } from '../../gateway/src/admin/traffic-window.ts';
 import { loadConfig } from '../../gateway/src/config/load.ts';
+import { MemorySessionStore } from '../../gateway/src/sessions/memory.ts';
 import { refusal } from '../support/config.ts';
 
 test('the traffic window counts a minute of requests per backend and forgets older ones', () => {
@@ -79,4 +80,27 @@ test('the status page flags: on by default, --no-status-page, and a token from t
   assert.equal(config(B, { STATUS_TOKEN: 'a-status-token-0123456789' }).statusToken, 'a-status-token-0123456789');
   assert.match(refusal([...B, '--status-token', 'a-status-token-0123456789']).join('\n'), /not taken from the command line/);
   assert.match(refusal(B, { STATUS_TOKEN: 'short' }).join('\n'), /at least 16 characters/);
+});
+
+test('the in-memory store lists only its own replica, and a look at a binding renews nothing', async () => {
+  let now = 1_000_000;
+  const store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, now: () => now });
+  try {
+    assert.deepEqual(await store.replicas(), []);
+    const me = { id: 'r1', version: '1', startedAt: now, host: 'h', adminPort: 9090, expiresAt: now + 15_000 };
+    await store.heartbeat(me);
+    assert.deepEqual(await store.replicas(), [me]);
+    now += 15_000;
+    assert.deepEqual(await store.replicas(), [], 'lapsed');
+    await store.bind('s1', { backend: 'b', kind: 'streamable', createdAt: now });
+    now += 10_000;
+    assert.deepEqual(await store.inspect('s1'), { record: { backend: 'b', kind: 'streamable', createdAt: now - 10_000 }, ttlLeftMs: 50_000 });
+    now += 10_000;
+    assert.equal((await store.inspect('s1'))?.ttlLeftMs, 40_000, 'inspect did not renew the TTL');
+    assert.equal(await store.inspect('unknown'), undefined);
+    now += 40_000;
+    assert.equal(await store.inspect('s1'), undefined, 'expired');
+  } finally {
+    await store.close();
+  }
 });

@@ -24,6 +24,9 @@ export interface RedisStoreOptions {
   redisOptions?: RedisOptions;
 }
 
+/** Outlives any replica's heartbeat lapse (admin/replica-heartbeat.ts: 15 s). */
+const REPLICAS_KEY_TTL_MS = 60_000;
+
 /** Compact wire form of a SessionRecord. */
 interface Wire {
   b: string;
@@ -258,11 +261,12 @@ export class RedisSessionStore implements SessionStore {
 
   /**
    * One hash for every replica (one key, so one slot on Cluster). Its fields cannot expire one by one before
-   * Redis 7.4, so each carries its own expiry; the key itself lapses when no replica has announced for a while.
+   * Redis 7.4, so each carries its own expiry; the key itself lapses a minute after the last announcement of
+   * any replica (a fixed time, so that one replica withdrawing never shortens the others').
    */
   async heartbeat(heartbeat: ReplicaHeartbeat): Promise<void> {
     const key = this.#keys.replicas;
-    await Promise.all([this.#cmd.hset(key, heartbeat.id, JSON.stringify(heartbeat)), this.#cmd.pexpire(key, Math.max(heartbeat.expiresAt - Date.now(), 1000) * 4)]);
+    await Promise.all([this.#cmd.hset(key, heartbeat.id, JSON.stringify(heartbeat)), this.#cmd.pexpire(key, REPLICAS_KEY_TTL_MS)]);
   }
 
   async replicas(): Promise<ReplicaHeartbeat[]> {
