@@ -115,6 +115,28 @@ describe('status API', () => {
     assert.ok(b.stateSince !== null && b.stateSince <= Date.now());
     assert.ok(b.stateCause.length > 0);
   });
+
+  test('a replica that shuts down leaves the list at once', async () => {
+    const leaving = await status(topo.gateways[1]!.adminUrl);
+    await topo.gateways[1]!.stop();
+    const s = await eventually('the stopped replica gone', async () => {
+      const s = await status();
+      return s.replicas.some((r) => r.id === leaving.replica.id) ? undefined : s;
+    });
+    assert.deepEqual(s.replicas.map((r) => r.self), [true]);
+  });
+
+  test('a store outage shows as degraded, with its last error, and the page still answers', async () => {
+    await topo.redis!.stop();
+    const s = await eventually('the store degraded', async () => {
+      const s = await status();
+      return s.store.degraded && s.store.lastError !== null ? s : undefined;
+    });
+    assert.equal(s.store.reachable, false);
+    assert.match(JSON.stringify(s.store.lastError), /"operation":"\w+"/);
+    const lookup = await fetch(`${admin}/sessions/${encodeURIComponent([...mix.sessions.keys()][0]!)}`);
+    assert.equal(lookup.status, 503, 'a lookup says the store is not answering, not that the session is unknown');
+  });
 });
 
 describe('status page exposure', () => {
