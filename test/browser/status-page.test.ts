@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
 import { trafficMix, type MixResult } from '../support/status.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
 
@@ -124,6 +125,32 @@ describe('status page in headless Chromium', () => {
     await page.waitForFunction((url) => (globalThis as unknown as PageGlobals).document.querySelector(`#backends tbody tr[data-backend="${url}"]`)?.getAttribute('data-state') === 'ejected', victim.url, { timeout: WITHIN_MS });
     assert.match((await row.locator('td.state').textContent()) ?? '', /ejected/);
     assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).marker), 'same document', 'the page was not reloaded');
+  });
+
+  test('with a status token, the page asks for it and then shows the gateway', async () => {
+    const token = 'browser-status-token-0123456789';
+    const gw = await startGateway({ backends: topo.backends.map((b) => b.url), redisUrl: topo.redis!.url, env: { STATUS_TOKEN: token } });
+    const tokenPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const unexpected: string[] = [];
+    tokenPage.on('console', (m) => {
+      // The first poll is refused (401) on purpose: that is how the page learns it needs the token.
+      if (/status of 401/.test(m.text())) return;
+      if (m.type() === 'error' || m.type() === 'warning') unexpected.push(m.text());
+    });
+    tokenPage.on('pageerror', (err) => unexpected.push(err.message));
+    try {
+      await tokenPage.goto(`${gw.adminUrl}/`);
+      await tokenPage.getByLabel('Token').waitFor({ timeout: WITHIN_MS });
+      await tokenPage.getByLabel('Token').focus();
+      await tokenPage.keyboard.type(token);
+      await tokenPage.keyboard.press('Enter');
+      await tokenPage.locator('#backends tbody tr[data-backend]').first().waitFor({ timeout: WITHIN_MS });
+      assert.equal(await tokenPage.locator('#token-form').isHidden(), true, 'the token form goes away');
+      assert.deepEqual(unexpected, []);
+    } finally {
+      await tokenPage.close();
+      await gw.stop();
+    }
   });
 
   test('logged no console error, page error or failed request', () => {
