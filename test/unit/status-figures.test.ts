@@ -14,6 +14,8 @@ test('the traffic window counts a minute of requests per backend and forgets old
   w.record({ backend: 'a', route: 'session', status: 502, latencyMs: 40 });
   w.record({ backend: 'a', route: 'session', status: 0, latencyMs: 2000 });
   w.record({ backend: 'b', route: 'initialize', status: 200, latencyMs: 1 });
+  w.record({ backend: 'b', route: 'session', status: 0, latencyMs: 9, clientClosed: true });
+  assert.deepEqual([w.backend('b').requests, w.backend('b').errors], [2, 0], 'a client that left is not the backend\'s error');
   const a = w.backend('a');
   assert.deepEqual([a.requests, a.errors, a.p50Ms, a.p99Ms], [100, 2, 5, 50]);
   assert.equal(a.requestsPerSecond, Math.round((100 / 60) * 100) / 100);

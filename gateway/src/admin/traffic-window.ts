@@ -93,6 +93,8 @@ export interface ExchangeOutcome {
   status: number;
   /** Milliseconds from arrival to response headers. */
   latencyMs: number;
+  /** The client went away first: its doing, not the backend's. */
+  clientClosed?: boolean;
 }
 
 /** Which era a classified request belongs to (DESIGN.md "Protocol eras"). */
@@ -115,11 +117,12 @@ export class TrafficWindow {
 
   /**
    * One answered request (called once per response, where it is accounted). An error is what an operator
-   * calls one on a backend: a 5xx (the backend's or the gateway's 502/503/504) or no response at all.
+   * calls one on a backend: a 5xx (the backend's or the gateway's 502/503/504) or no response at all, unless
+   * the client left before it could come.
    */
   record(o: ExchangeOutcome): void {
     const sec = Math.floor(this.#now() / 1000);
-    const isError = o.status === 0 || o.status >= 500;
+    const isError = o.status >= 500 || (o.status === 0 && !o.clientClosed);
     if (o.backend !== undefined) this.#ring(this.#backends, o.backend)?.add(sec, isError, o.latencyMs);
     const era = eraOf(o.route);
     if (era === undefined) return;

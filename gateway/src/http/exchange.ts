@@ -106,7 +106,7 @@ export class Exchange {
     m.requests.inc({ method, tool: this.#deps.toolNames.label(this.tool), status: String(status) });
     const headersAt = this.#headersAt ?? performance.now();
     m.requestDuration.observe({ method }, (headersAt - this.#start) / 1000);
-    this.#deps.traffic?.record({ backend: this.backend, route: this.route, status, latencyMs: headersAt - this.#start });
+    this.#deps.traffic?.record({ backend: this.backend, route: this.route, status, latencyMs: headersAt - this.#start, clientClosed: this.outcome === 'client-closed' });
 
     const line: Record<string, unknown> = {
       reqId: this.#reqId,
