@@ -9,6 +9,9 @@ import type { GatewayMetrics } from './metrics/metrics.ts';
 import type { Placement } from './routing/placement.ts';
 import type { StoreGuard } from './sessions/guard.ts';
 import type { SessionStore } from './sessions/store.ts';
+import { statusRoutes, STATUS_ENDPOINTS } from './admin/status-routes.ts';
+import type { StatusPolicy } from './admin/status-policy.ts';
+import type { StatusDeps } from './admin/status-snapshot.ts';
 
 export interface AdminDeps {
   logger: Logger;
@@ -21,6 +24,8 @@ export interface AdminDeps {
   metrics: GatewayMetrics;
   /** Public keys of the identity JWT the gateway signs for backends (auth/identity-jwt.ts), if any. */
   identityJwks?: () => { keys: object[] } | undefined;
+  /** The operator's status page (admin/), when the policy serves it. */
+  status?: { deps: StatusDeps; policy: StatusPolicy; token: string | undefined };
 }
 
 export interface Readiness {
@@ -92,8 +97,9 @@ export function buildAdminApp(d: AdminDeps) {
     return reply.header('cache-control', 'public, max-age=60').type('application/jwk-set+json').send(JSON.stringify(jwks));
   });
 
-  app.setNotFoundHandler(async (_request, reply) =>
-    reply.code(404).send({ error: 'not found', endpoints: ['/healthz', '/readyz', '/metrics', '/backends'] }),
-  );
+  if (d.status?.policy.enabled) void app.register(statusRoutes(d.status.deps, d.status.policy, d.status.token));
+
+  const endpoints = ['/healthz', '/readyz', '/metrics', '/backends', ...(d.status?.policy.enabled ? STATUS_ENDPOINTS : [])];
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not found', endpoints }));
   return app;
 }

@@ -4,6 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import { buildAdminApp } from './admin.ts';
+import { CounterRates } from './admin/counter-rates.ts';
+import { ReplicaHeartbeats } from './admin/replica-heartbeat.ts';
+import { statusPolicy } from './admin/status-policy.ts';
+import { TrafficWindow } from './admin/traffic-window.ts';
 import { buildApp } from './app.ts';
 import { createAuthGuard } from './auth/create.ts';
 import type { AuthGuard } from './auth/guard.ts';
@@ -45,6 +49,7 @@ const RECOVERY_MAX_IN_FLIGHT = 64;
 
 /** `logs` is where the per-request lines go (the same destination as `logger`'s; stdout by default). */
 export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown', logs?: DestinationStream): Promise<RunningGateway> {
+  const startedAt = Date.now();
   const instanceId = randomUUID().slice(0, 8);
   const log = logger.child({ instance: instanceId });
   const metrics = createMetrics();
@@ -99,6 +104,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       )
     : undefined;
   const toolNames = new ToolNames(config.metricsToolLimit);
+  const traffic = new TrafficWindow();
   const forwarder = new Forwarder({ config, health, metrics, lifecycle, toolNames });
   const tracing = new RequestTracing({
     enabled: config.tracing,
@@ -112,7 +118,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   // Series start at 0 for backends new to this replica only: discovery reports changes often (every pod
   // state flip), and restarting a live backend's session gauge at 0 would show a false dip until the recount.
   const withSeries = new Set<string>();
+  let discoveryChangedAt: number | null = null;
   registry.on('changed', () => {
+    discoveryChangedAt = Date.now();
     for (const b of registry.list()) {
       if (!withSeries.has(b.id)) metrics.addBackend(b.id);
       withSeries.add(b.id);
@@ -125,6 +133,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   // keeps every session bound.
   registry.on('lost', (b, reason) => {
     if (reason === 'removed' || reason === 'incarnation') {
+      traffic.forget(b.id);
       metrics.removeBackend(b.id);
       withSeries.delete(b.id);
     } else metrics.setBackendState(b.id, 'lost');
@@ -144,12 +153,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   let auth: AuthGuard | undefined;
   let app: ReturnType<typeof buildApp> | undefined;
   let admin: ReturnType<typeof buildAdminApp> | undefined;
+  const policy = statusPolicy(config);
+  const counters = new CounterRates(metrics.registry);
+  const heartbeats = new ReplicaHeartbeats(store, { id: instanceId, version, startedAt }, log);
   const timers: NodeJS.Timeout[] = [];
   const release: ReleaseStep[] = [
     { name: 'timers', close: () => timers.forEach((t) => clearInterval(t)) },
     { name: 'discovery', close: () => discovery?.close() },
     { name: 'health checks', close: () => health.stop() },
     { name: 'auth', close: () => auth?.close() },
+    { name: 'status counters', close: () => counters.close() },
+    { name: 'replica heartbeat', close: () => heartbeats.close() },
     { name: 'session directory', close: () => directory.close() },
     { name: 'session store', close: () => store.close() },
     { name: 'backend pools', close: () => registry.close() },
@@ -205,8 +219,36 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       quotas,
       logger: log,
       auth: guard,
+      traffic,
     });
-    admin = buildAdminApp({ logger: log, lifecycle, registry, discovery, placement, store, storeGuard, metrics, identityJwks: () => guard.identityJwks() });
+    const statusDeps = {
+      registry,
+      discovery,
+      placement,
+      store,
+      storeGuard,
+      directory,
+      metrics,
+      lifecycle,
+      traffic,
+      counters,
+      heartbeats,
+      discoveryLagBoundMs: discoveryLagMs(config),
+      discoveryChangedAt: () => discoveryChangedAt,
+      sessionTtlMs: config.sessionTtlMs,
+    };
+    admin = buildAdminApp({
+      logger: log,
+      lifecycle,
+      registry,
+      discovery,
+      placement,
+      store,
+      storeGuard,
+      metrics,
+      identityJwks: () => guard.identityJwks(),
+      status: { deps: statusDeps, policy, token: config.statusToken },
+    });
     await app.listen({ host: config.host, port: config.port });
     await admin.listen({ host: config.adminHost, port: config.adminPort });
   } catch (err) {
@@ -216,6 +258,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   }
   const mcpPort = (app.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
+  heartbeats.start(adminPort);
+  log.info({ statusPage: policy.enabled, reach: policy.reach, tokenRequired: policy.tokenRequired }, `status page ${policy.reason}`);
   lifecycle.phase = 'ready';
   log.info(
     {

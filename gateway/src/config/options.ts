@@ -41,6 +41,9 @@ export interface GatewayConfig extends AuthConfig {
   port: number;
   adminHost: string;
   adminPort: number;
+  /** The operator's status page on the admin port (admin/status-policy.ts decides where it is served). */
+  statusPage: boolean;
+  statusToken: string | undefined;
   mcpPath: string;
   legacySse: boolean;
   ssePath: string;
@@ -138,6 +141,27 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'port', flag: 'port', env: 'PORT', defaultText: '8080', help: 'Port of the MCP listener (0 = any free port).', parse: port },
   { key: 'adminHost', flag: 'admin-host', env: 'ADMIN_HOST', defaultText: '0.0.0.0', help: 'Address the admin listener (metrics, health) binds.', parse: (r) => r.trim() },
   { key: 'adminPort', flag: 'admin-port', env: 'ADMIN_PORT', defaultText: '9090', help: 'Port of the admin listener: /metrics, /healthz, /readyz, /backends.', parse: port },
+  {
+    key: 'statusPage',
+    flag: 'status-page',
+    env: 'STATUS_PAGE',
+    defaultText: 'true',
+    boolean: true,
+    help: 'The operator\'s status page (GET / on the admin port, JSON at /status.json and /sessions/<id>). Served without a token only where the admin listener binds a loopback or private address (or any address inside a Kubernetes pod); elsewhere only with --status-token. --no-status-page turns it off.',
+    parse: parseBoolean,
+  },
+  {
+    key: 'statusToken',
+    flag: 'status-token',
+    env: 'STATUS_TOKEN',
+    defaultText: '(none)',
+    secret: true,
+    help: 'A bearer token of its own for the status page\'s JSON API (16+ characters): environment or config file only. When set it is always required, wherever the admin listener binds.',
+    parse: (r) => {
+      if (r.trim().length < 16) throw new ValueError('expected a token of at least 16 characters');
+      return r.trim();
+    },
+  },
   { key: 'mcpPath', flag: 'mcp-path', env: 'MCP_PATH', defaultText: '/mcp', help: 'Path of the MCP endpoint, on the gateway and on every backend.', parse: parsePath },
   {
     key: 'legacySse',

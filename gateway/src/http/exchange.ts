@@ -10,10 +10,13 @@ import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { ToolNames } from '../metrics/tool-names.ts';
 import { shortId } from '../routing/session-directory.ts';
 import type { RequestSpan, RequestTracing } from '../tracing/tracing.ts';
+import type { TrafficWindow } from '../admin/traffic-window.ts';
 
 export interface ExchangeDeps {
   metrics: GatewayMetrics;
   toolNames: ToolNames;
+  /** The status page's last-minute figures per backend and era (admin/traffic-window.ts). */
+  traffic?: TrafficWindow | undefined;
 }
 
 export class Exchange {
@@ -105,6 +108,7 @@ export class Exchange {
     m.requests.inc({ method, tool: this.#deps.toolNames.label(this.tool), status: String(status) });
     const headersAt = this.#headersAt ?? performance.now();
     m.requestDuration.observe({ method }, (headersAt - this.#start) / 1000);
+    this.#deps.traffic?.record({ backend: this.backend, route: this.route, status, latencyMs: headersAt - this.#start, clientClosed: this.outcome === 'client-closed' });
 
     const line: Record<string, unknown> = {
       reqId: this.#reqId,

@@ -20,6 +20,7 @@ import type { CheckedRequest } from './edge-checks.ts';
 import type { Exchange } from './exchange.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { Quotas } from './quotas.ts';
+import type { TrafficWindow } from '../admin/traffic-window.ts';
 
 export interface McpHandlerDeps {
   config: GatewayConfig;
@@ -36,6 +37,8 @@ export interface McpHandlerDeps {
   quotas: Quotas;
   /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
   recovery: SessionRecovery | undefined;
+  /** The status page's last-minute traffic figures, fed once per response by the exchange. */
+  traffic?: TrafficWindow | undefined;
 }
 
 /** One request being routed. */

@@ -12,6 +12,8 @@ export class StoreGuard {
   answeredOnce = false;
   /** Time of the last failure, 0 when the last operation succeeded. */
   failingSince = 0;
+  /** The last failure (status page): what failed, and when (epoch ms). Kept after the store recovers. */
+  lastError: { operation: string; message: string; at: number } | undefined;
   /** Called when an operation timed out (the store may need a fresh connection). */
   onTimeout: (() => void) | undefined;
 
@@ -48,6 +50,7 @@ export class StoreGuard {
       if (err instanceof GatewayError && err.code !== 'STORE_UNAVAILABLE') throw err;
       this.#metrics.storeErrors.inc({ operation });
       if (this.failingSince === 0) this.failingSince = Date.now();
+      this.lastError = { operation, message: String((err as Error)?.message ?? err).slice(0, 200), at: Date.now() };
       throw err instanceof GatewayError ? err : new GatewayError('STORE_UNAVAILABLE', undefined, { cause: err });
     } finally {
       clearTimeout(timer);

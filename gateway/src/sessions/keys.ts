@@ -9,6 +9,8 @@
 //                              no tasks (a task is not a session: no quota, no placement weight)
 //   <prefix>r:{<principal>}    hash: the principal's request-rate token bucket
 //   <prefix>events             pub/sub channel: invalidations between gateway replicas
+//   <prefix>replicas           hash: replica id -> its heartbeat as JSON (with its own expiry); lapsed
+//                              entries are removed by whoever reads them (status page)
 //   <prefix>epoch              string: a random id written once per store lifetime; a new one means the
 //                              store lost its data, and replicas write back what they know
 export class KeyLayout {
@@ -30,6 +32,9 @@ export class KeyLayout {
   }
   get channel(): string {
     return `${this.prefix}events`;
+  }
+  get replicas(): string {
+    return `${this.prefix}replicas`;
   }
   get epoch(): string {
     return `${this.prefix}epoch`;

@@ -2,7 +2,7 @@
 // serves one gateway replica. Bounded: past `maxSessions` a new session is refused (503) rather than an
 // existing one evicted, because evicting a live binding would silently break a client's session.
 import { GatewayError } from '../errors.ts';
-import { boundToLostBackend, type BindResult, type SessionRecord, type SessionStore, type StoreEvent } from './store.ts';
+import { boundToLostBackend, type BindResult, type ReplicaHeartbeat, type SessionRecord, type SessionStore, type StoreEvent } from './store.ts';
 import { LocalTokenBuckets, type TakeResult } from './token-bucket.ts';
 
 interface Entry {
@@ -30,6 +30,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout;
   readonly #onExpired: ((count: number) => void) | undefined;
+  #self: ReplicaHeartbeat | undefined;
 
   constructor(options: MemoryStoreOptions) {
     this.#ttlMs = options.ttlMs;
@@ -133,6 +134,20 @@ export class MemorySessionStore implements SessionStore {
 
   async epoch(): Promise<string> {
     return 'memory'; // lives and dies with this process: never emptied under a running gateway
+  }
+
+  async heartbeat(heartbeat: ReplicaHeartbeat): Promise<void> {
+    this.#self = heartbeat; // one process, one replica: nobody else to list
+  }
+
+  async replicas(): Promise<ReplicaHeartbeat[]> {
+    return this.#self && this.#self.expiresAt > this.#now() ? [this.#self] : [];
+  }
+
+  async inspect(id: string): Promise<{ record: SessionRecord; ttlLeftMs: number } | undefined> {
+    const e = this.#entries.get(id);
+    if (!e || e.expiresAt <= this.#now()) return undefined;
+    return { record: e.record, ttlLeftMs: e.expiresAt - this.#now() };
   }
 
   /** Drops expired bindings; runs on a timer and before refusing a bind for capacity. */

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { KeyLayout } from './keys.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
 import { TAKE_SCRIPT, type TakeResult } from './token-bucket.ts';
-import { boundToLostBackend, type BindResult, type SessionRecord, type SessionStore, type StoreEvent } from './store.ts';
+import { boundToLostBackend, type BindResult, type ReplicaHeartbeat, type SessionRecord, type SessionStore, type StoreEvent } from './store.ts';
 
 export interface RedisStoreOptions {
   url: string;
@@ -23,6 +23,9 @@ export interface RedisStoreOptions {
   /** Extra ioredis options (tests, TLS). */
   redisOptions?: RedisOptions;
 }
+
+/** Outlives any replica's heartbeat lapse (admin/replica-heartbeat.ts: 15 s). */
+const REPLICAS_KEY_TTL_MS = 60_000;
 
 /** Compact wire form of a SessionRecord. */
 interface Wire {
@@ -259,6 +262,43 @@ export class RedisSessionStore implements SessionStore {
     // SET NX: when several replicas notice the empty store together, one id wins and all of them read it.
     await this.#cmd.set(key, randomUUID(), 'NX');
     return (await this.#cmd.get(key)) ?? '';
+  }
+
+  /**
+   * One hash for every replica (one key, so one slot on Cluster). Its fields cannot expire one by one before
+   * Redis 7.4, so each carries its own expiry; the key itself lapses a minute after the last announcement of
+   * any replica (a fixed time, so that one replica withdrawing never shortens the others').
+   */
+  async heartbeat(heartbeat: ReplicaHeartbeat): Promise<void> {
+    const key = this.#keys.replicas;
+    await Promise.all([this.#cmd.hset(key, heartbeat.id, JSON.stringify(heartbeat)), this.#cmd.pexpire(key, REPLICAS_KEY_TTL_MS)]);
+  }
+
+  async replicas(): Promise<ReplicaHeartbeat[]> {
+    const key = this.#keys.replicas;
+    const all = await this.#cmd.hgetall(key);
+    const now = Date.now();
+    const live: ReplicaHeartbeat[] = [];
+    const lapsed: string[] = [];
+    for (const [id, text] of Object.entries(all)) {
+      try {
+        const h = JSON.parse(text) as ReplicaHeartbeat;
+        if (typeof h.expiresAt === 'number' && h.expiresAt > now) live.push(h);
+        else lapsed.push(id);
+      } catch {
+        lapsed.push(id);
+      }
+    }
+    if (lapsed.length > 0) await this.#cmd.hdel(key, ...lapsed);
+    return live;
+  }
+
+  async inspect(id: string): Promise<{ record: SessionRecord; ttlLeftMs: number } | undefined> {
+    const key = this.#keys.session(id);
+    // One round trip (auto-pipelining); GET and PTTL renew nothing.
+    const [text, ttl] = await Promise.all([this.#cmd.get(key), this.#cmd.pttl(key)]);
+    const record = text === null ? undefined : decodeRecord(text);
+    return record && ttl > 0 ? { record, ttlLeftMs: ttl } : undefined;
   }
 
   async waitConnected(timeoutMs: number): Promise<void> {

@@ -21,6 +21,20 @@ export interface SessionRecord {
   createdAt: number;
 }
 
+// i18-status (status page): replica heartbeats and a read-only look at one binding.
+/** One gateway replica as it announces itself in the store, so that every replica can list the others. */
+export interface ReplicaHeartbeat {
+  id: string;
+  version: string;
+  /** Epoch ms. */
+  startedAt: number;
+  /** The host name (the pod name under Kubernetes) and admin port where its own status page is. */
+  host: string;
+  adminPort: number;
+  /** Epoch ms; the announcement lapses at `expiresAt` unless renewed. */
+  expiresAt: number;
+}
+
 /** Invalidations published by one replica and applied by every other one to its local cache. */
 export type StoreEvent =
   | { type: 'unbound'; id: string; origin: string }
@@ -87,6 +101,15 @@ export interface SessionStore {
    * store that matches replies to requests by order must start a fresh connection before trusting it again.
    */
   resetConnection(): void;
+  /** Announces a replica until `heartbeat.expiresAt` (renewed by announcing again). */
+  heartbeat(heartbeat: ReplicaHeartbeat): Promise<void>;
+  /** The replicas whose announcement has not lapsed (only this one for a store that is not shared). */
+  replicas(): Promise<ReplicaHeartbeat[]>;
+  /**
+   * The binding of `id` and the TTL it has left, without renewing it: an operator looking at a session must
+   * not keep it alive.
+   */
+  inspect(id: string): Promise<{ record: SessionRecord; ttlLeftMs: number } | undefined>;
   /** Idempotent. */
   close(): Promise<void>;
 }
