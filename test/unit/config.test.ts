@@ -31,9 +31,10 @@ test('defaults match the documented contract', () => {
   assert.deepEqual([c.legacySse, c.ssePath, c.messagesPath], [true, '/sse', '/messages']);
 });
 
-test('the legacy HTTP+SSE paths: configurable, distinct from the MCP path, and off with --no-legacy-sse', () => {
+test('the legacy HTTP+SSE paths: configurable, used exactly as written, distinct from the MCP path, and off with --no-legacy-sse', () => {
   const c = run([...B, '--sse-path', '/events/', '--messages-path', '/rpc'], {});
-  assert.deepEqual([c.ssePath, c.messagesPath], ['/events', '/rpc']);
+  assert.deepEqual([c.ssePath, c.messagesPath], ['/events/', '/rpc']);
+  assert.equal(run([...B, '--messages-path', '/messages/'], {}).messagesPath, '/messages/', 'the trailing slash stays');
   assert.equal(run([...B, '--no-legacy-sse']).legacySse, false);
   assert.equal(run(B, { LEGACY_SSE: 'false' }).legacySse, false);
   const p = problems([...B, '--sse-path', '/mcp']);
