@@ -47,6 +47,17 @@ describe('legacy endpoint URIs and paths', () => {
     }
   });
 
+  test('every URI layout a server may advertise is routed, and its session looked up (unknown: 404 -32001)', async () => {
+    const unknown = '0123456789abcdef0123456789abcdef';
+    for (const uri of [`/messages?sessionId=${unknown}`, `/messages/?session_id=${unknown}`, `/sse?sessionid=${unknown}`, `/messages/${unknown}`]) {
+      const res = await postMessage(new URL(uri, gwOther.mcpUrl).href, rpc('ping', {}, 'p'));
+      assert.equal(res.status, 404, uri);
+      assert.deepEqual(((await res.json()) as { error: { code: number } }).error.code, -32001, `${uri}: a session the gateway looked for, not an unknown route`);
+    }
+    const ambiguous = await postMessage(new URL(`/messages?sessionId=a&session_id=b`, gwOther.mcpUrl).href, rpc('ping', {}, 'p'));
+    assert.equal(ambiguous.status, 400);
+  });
+
   test('an endpoint outside the gateway routes: the stream is ended, with a warning that says why', async () => {
     const res = await fetch(new URL('/sse', gwOther.mcpUrl), { headers: { accept: 'text/event-stream' } });
     assert.equal(res.status, 200);

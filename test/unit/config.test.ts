@@ -40,6 +40,7 @@ test('the legacy HTTP+SSE paths: configurable, used exactly as written, distinct
   const p = problems([...B, '--sse-path', '/mcp']);
   assert.ok(p.some((m) => m.startsWith('--sse-path (SSE_PATH), --messages-path (MESSAGES_PATH): must differ')), p.join('\n'));
   assert.equal(run([...B, '--no-legacy-sse', '--sse-path', '/mcp']).legacySse, false, 'unused paths may clash');
+  assert.ok(problems([...B, '--messages-path', '/']).some((m) => m.startsWith("--messages-path (MESSAGES_PATH): must not be '/'")));
 });
 
 test('flags beat environment, which beats the config file', () => {
