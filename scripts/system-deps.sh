@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages a part of the project needs, with apt-get, only when they are missing.
 #   scripts/system-deps.sh test    redis-server (npm test)
+#   scripts/system-deps.sh interop + python3 (npm run test:interop; Go >= 1.25 from https://go.dev/dl as for test/k8s)
 #   scripts/system-deps.sh bench   + haproxy, nginx, wrk (npm run bench / load baselines)
 #   scripts/system-deps.sh k8s     + iproute2 (network namespaces), util-linux (unshare), curl, openssl, python3
 #                                    (test/k8s; its build.sh also needs Go >= 1.26, which apt does not carry:
@@ -13,11 +14,12 @@ group=${1:-test}
 declare -A bin_of=([redis-server]=redis-server [haproxy]=haproxy [nginx]=nginx [wrk]=wrk [iproute2]=ip [util-linux]=unshare [curl]=curl [openssl]=openssl [python3]=python3 [chromium]=chromium)
 case "$group" in
   test) pkgs=(redis-server) ;;
+  interop) pkgs=(redis-server python3) ;;
   bench) pkgs=(redis-server haproxy nginx wrk) ;;
   k8s) pkgs=(redis-server iproute2 util-linux curl openssl python3) ;;
   browser) pkgs=(redis-server chromium) ;;
   all) pkgs=(redis-server haproxy nginx wrk iproute2 util-linux curl openssl python3 chromium) ;;
-  *) echo "usage: $0 test|bench|k8s|browser|all" >&2; exit 2 ;;
+  *) echo "usage: $0 test|interop|bench|k8s|browser|all" >&2; exit 2 ;;
 esac
 # Debian puts haproxy/nginx in /usr/sbin, which a non-root PATH may lack.
 export PATH="$PATH:/usr/sbin:/sbin"

@@ -114,8 +114,22 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     scope.addHook('onRequest', deps.auth.hook);
     mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'), deps);
     if (config.legacySse) {
-      mcpRoute(scope, config.ssePath, ['GET'], createMcpHandler(deps, 'legacy-sse'), deps);
-      mcpRoute(scope, config.messagesPath, ['POST'], createMcpHandler(deps, 'legacy-messages'), deps);
+      // 2024-11-05: the stream, and POSTs at every URI a backend may advertise (mcp/legacy-endpoint.ts): the
+      // stream's own path (the Go SDK's layout), the messages path, and any path under it (`/messages/<id>`).
+      const open = createMcpHandler(deps, 'legacy-sse');
+      const message = createMcpHandler(deps, 'legacy-messages');
+      mcpRoute(
+        scope,
+        config.ssePath,
+        ['GET', 'POST'],
+        function legacyStreamOrMessage(request, reply) {
+          return (request.method === 'GET' ? open : message).call(this, request, reply);
+        },
+        deps,
+      );
+      const base = config.messagesPath.endsWith('/') ? config.messagesPath.slice(0, -1) : config.messagesPath;
+      if (base !== '') mcpRoute(scope, base, ['POST'], message, deps);
+      mcpRoute(scope, `${base}/*`, ['POST'], message, deps);
     }
   });
   return app;

@@ -11,6 +11,8 @@ export const RPC = {
   SERVER_ERROR: -32000,
   /** MCP Streamable HTTP: an unknown or expired session (answered with HTTP 404). */
   SESSION_NOT_FOUND: -32001,
+  /** MCP 2026-07-28 Streamable HTTP, "Server Validation": headers disagree with the body (HTTP 400). */
+  HEADER_MISMATCH: -32020,
 } as const;
 
 export type JsonRpcId = string | number | null;
@@ -27,6 +29,7 @@ interface ErrorKind {
 export const ERROR_KINDS = {
   PARSE_ERROR: { status: 400, rpc: RPC.PARSE_ERROR, message: 'Parse error: the body is not valid JSON' },
   INVALID_REQUEST: { status: 400, rpc: RPC.INVALID_REQUEST, message: 'Invalid Request: not a JSON-RPC 2.0 message' },
+  HEADER_MISMATCH: { status: 400, rpc: RPC.HEADER_MISMATCH, message: 'Header mismatch' },
   INVALID_SESSION_ID: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request: invalid Mcp-Session-Id header' },
   BAD_REQUEST: { status: 400, rpc: RPC.SERVER_ERROR, message: 'Bad Request' },
   /** RFC 6750 §3.1 invalid_request: the Authorization header (or a token in the query) is malformed. */

@@ -57,9 +57,12 @@ describe('legacy HTTP+SSE (2024-11-05) through the gateway', () => {
     const missing = await postMessage(new URL('/messages', gw1).href, rpc('ping', {}, 'p2'));
     assert.equal(missing.status, 400);
     assert.equal(((await missing.json()) as { id: unknown }).id, 'p2');
-    const wrongMethod = await fetch(new URL('/sse', gw1), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // The stream's path takes message POSTs too (the Go SDK's layout), with a session in the URI only.
+    const noSession = await postMessage(new URL('/sse', gw1).href, rpc('ping', {}, 'p3'));
+    assert.equal(noSession.status, 400);
+    const wrongMethod = await fetch(new URL('/sse', gw1), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(wrongMethod.status, 405);
-    assert.equal(wrongMethod.headers.get('allow'), 'GET');
+    assert.equal(wrongMethod.headers.get('allow'), 'GET, POST');
   });
 
   test('a closed stream unbinds its session for every gateway replica', async () => {

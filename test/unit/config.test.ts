@@ -31,14 +31,16 @@ test('defaults match the documented contract', () => {
   assert.deepEqual([c.legacySse, c.ssePath, c.messagesPath], [true, '/sse', '/messages']);
 });
 
-test('the legacy HTTP+SSE paths: configurable, distinct from the MCP path, and off with --no-legacy-sse', () => {
+test('the legacy HTTP+SSE paths: configurable, used exactly as written, distinct from the MCP path, and off with --no-legacy-sse', () => {
   const c = run([...B, '--sse-path', '/events/', '--messages-path', '/rpc'], {});
-  assert.deepEqual([c.ssePath, c.messagesPath], ['/events', '/rpc']);
+  assert.deepEqual([c.ssePath, c.messagesPath], ['/events/', '/rpc']);
+  assert.equal(run([...B, '--messages-path', '/messages/'], {}).messagesPath, '/messages/', 'the trailing slash stays');
   assert.equal(run([...B, '--no-legacy-sse']).legacySse, false);
   assert.equal(run(B, { LEGACY_SSE: 'false' }).legacySse, false);
   const p = problems([...B, '--sse-path', '/mcp']);
   assert.ok(p.some((m) => m.startsWith('--sse-path (SSE_PATH), --messages-path (MESSAGES_PATH): must differ')), p.join('\n'));
   assert.equal(run([...B, '--no-legacy-sse', '--sse-path', '/mcp']).legacySse, false, 'unused paths may clash');
+  assert.ok(problems([...B, '--messages-path', '/']).some((m) => m.startsWith("--messages-path (MESSAGES_PATH): must not be '/'")));
 });
 
 test('flags beat environment, which beats the config file', () => {

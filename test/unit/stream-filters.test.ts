@@ -6,7 +6,9 @@ import type { Transform } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decodeHeaderValue, encodeHeaderValue } from '../../gateway/src/mcp/header-values.ts';
-import { LegacyEndpointFilter, rewriteEndpoint } from '../../gateway/src/mcp/legacy-endpoint.ts';
+import { LegacyEndpointFilter, readEndpoint } from '../../gateway/src/mcp/legacy-endpoint.ts';
+
+const PATHS = { ssePath: '/sse', messagesPath: '/messages' };
 import { eventEnd, parseEvent } from '../../gateway/src/mcp/sse-events.ts';
 import { findCreatedTask, TaskWatch, type CreatedTask } from '../../gateway/src/mcp/task-watch.ts';
 
@@ -69,14 +71,10 @@ test('SSE framing: events end at their blank line, whatever the line terminators
   assert.equal(parseEvent(': keep-alive').empty, true);
 });
 
-test('legacy endpoint: the advertised URI leads back to the gateway, relative, its query kept', () => {
-  assert.deepEqual(rewriteEndpoint('http://10.1.2.3:3001/messages?sessionId=abc&x=1', '/messages'), {
-    sessionId: 'abc',
-    advertised: '/messages?sessionId=abc&x=1',
-    path: '/messages',
-  });
-  assert.equal(rewriteEndpoint('/rpc?sessionId=s', '/messages').advertised, '/messages?sessionId=s');
-  assert.equal(rewriteEndpoint('/messages', '/messages').sessionId, undefined);
+test('legacy endpoint: the advertised URI leads back to the gateway, relative, its path and query kept', () => {
+  assert.deepEqual(readEndpoint('http://10.1.2.3:3001/messages?sessionId=abc&x=1', PATHS), { ok: true, sessionId: 'abc', advertised: '/messages?sessionId=abc&x=1' });
+  assert.equal(readEndpoint('/rpc?sessionId=s', PATHS).ok, false);
+  assert.equal(readEndpoint('/messages', PATHS).ok, false);
 });
 
 test('property: the endpoint filter rewrites the first event only, whatever the chunking', async () => {
@@ -88,7 +86,8 @@ test('property: the endpoint filter rewrites the first event only, whatever the 
       const out = await through(
         new LegacyEndpointFilter(async (uri) => {
           seen.push(uri);
-          return rewriteEndpoint(uri, '/messages').advertised;
+          const r = readEndpoint(uri, PATHS);
+          return r.ok ? r.advertised : uri;
         }),
         chunked(input, c),
       );

@@ -154,6 +154,8 @@ function crossCheck(c: GatewayConfig): string[] {
     if (new Set(paths).size !== paths.length) {
       problems.push(`--sse-path (SSE_PATH), --messages-path (MESSAGES_PATH): must differ from each other and from --mcp-path, got ${paths.join(', ')}`);
     }
+    // Message POSTs are taken anywhere under --messages-path (mcp/legacy-endpoint.ts): '/' would be everything.
+    if (c.messagesPath === '/') problems.push("--messages-path (MESSAGES_PATH): must not be '/' (POSTs are taken at every path under it)");
   }
   return problems;
 }

@@ -178,7 +178,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'messages-path',
     env: 'MESSAGES_PATH',
     defaultText: '/messages',
-    help: 'HTTP+SSE (2024-11-05): path clients POST messages to (?sessionId=), on the gateway and on every backend.',
+    help: 'HTTP+SSE (2024-11-05): path (used as written) under which backends advertise their message endpoint (any session parameter, or /messages/<id>); POSTs to --sse-path are carried too.',
     parse: parsePath,
   },
   {

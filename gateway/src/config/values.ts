@@ -77,5 +77,6 @@ export function parsePath(raw: string): string {
   if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(t)) {
     throw new ValueError(`expected a path starting with '/', got '${raw}'`);
   }
-  return t.length > 1 && t.endsWith('/') ? t.slice(0, -1) : t;
+  // Used exactly as written: a trailing slash is part of the path (a backend may serve only `/messages/`).
+  return t;
 }

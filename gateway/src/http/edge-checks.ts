@@ -8,6 +8,7 @@ import { acceptsEventStream, acceptsPostResponse, isJsonContentType } from '../m
 import { headersSuffice, type Endpoint } from '../mcp/classify.ts';
 import { decodeHeaderValue } from '../mcp/header-values.ts';
 import { H, isValidSessionId, singleHeader } from '../mcp/headers.ts';
+import { sessionIdOf, type LegacyPaths } from '../mcp/legacy-endpoint.ts';
 import { peekJsonRpc, type JsonRpcPeek } from '../mcp/jsonrpc.ts';
 
 export interface CheckedRequest {
@@ -17,7 +18,7 @@ export interface CheckedRequest {
   /** Mcp-Method and Mcp-Name (decoded), as the client sent them. */
   mcpMethod: string | undefined;
   mcpName: string | undefined;
-  /** `sessionId` from the query of a legacy messages POST. */
+  /** The session id a legacy messages POST's URI names (mcp/legacy-endpoint.ts). */
   legacySessionId: string | undefined;
   body: Buffer | undefined;
   /** The body's JSON-RPC summary, parsed on first call (throws PARSE_ERROR / INVALID_REQUEST). */
@@ -31,7 +32,7 @@ export function checkRequest(
   httpMethod: string,
   headers: IncomingHttpHeaders,
   rawBody: unknown,
-  query: URLSearchParams,
+  target: RequestTarget,
 ): CheckedRequest {
   const sid = singleHeader(headers[H.SESSION_ID]);
   if (!sid.valid || (sid.value !== undefined && !isValidSessionId(sid.value))) {
@@ -40,6 +41,10 @@ export function checkRequest(
   }
   const version = singleHeader(headers[H.PROTOCOL_VERSION]);
   if (!version.valid) throw new GatewayError('BAD_REQUEST', 'repeated MCP-Protocol-Version header');
+  // Node joins a repeated custom header into one value ("a, b"): only the raw list shows the repetition. A
+  // repeated Mcp-Method / Mcp-Name is ambiguous, and the gateway routes by them (2026-07-28 "Server Validation").
+  const repeated = repeatedHeader(target.rawHeaders, [H.METHOD, H.NAME]);
+  if (repeated !== undefined) throw new GatewayError('HEADER_MISMATCH', `the ${repeated} header is repeated`);
 
   const body = httpMethod === 'POST' && Buffer.isBuffer(rawBody) ? rawBody : undefined;
   let peeked: JsonRpcPeek | undefined;
@@ -62,11 +67,12 @@ export function checkRequest(
     if (!body || body.length === 0) throw new GatewayError('PARSE_ERROR', 'empty body');
   }
   if (endpoint === 'legacy-messages') {
-    // 2024-11-05: messages for the session named in the query; clients need not send an Accept header.
+    // 2024-11-05: messages for the session the endpoint URI names (mcp/legacy-endpoint.ts: any query name,
+    // or a path segment); clients need not send an Accept header.
     out.peek();
-    const id = query.getAll('sessionId');
-    if (id.length !== 1 || !isValidSessionId(id[0] as string)) throw new GatewayError('BAD_REQUEST', 'a sessionId query parameter is required', { rpcId: out.peeked?.id });
-    out.legacySessionId = id[0];
+    const id = target.legacy ? sessionIdOf(target.path, target.query, target.legacy) : undefined;
+    if (id === undefined) throw new GatewayError('BAD_REQUEST', 'the URI names no session (the endpoint event gives the URI to POST to)', { rpcId: out.peeked?.id });
+    out.legacySessionId = id;
   } else if (httpMethod === 'POST') {
     // Parsed before the Accept check so that its error can carry the request's id, except where the headers
     // say everything: there the id is looked up only if the check fails.
@@ -78,6 +84,58 @@ export function checkRequest(
     if (!acceptsEventStream(headers.accept)) throw new GatewayError('NOT_ACCEPTABLE', 'a GET stream must accept text/event-stream');
   }
   return out;
+}
+
+/** The request's path and query, its raw header list, and the configured legacy routes. */
+export interface RequestTarget {
+  path: string;
+  query: URLSearchParams;
+  /** Node's `rawHeaders`: names and values alternating, repetitions kept. */
+  rawHeaders: readonly string[];
+  legacy?: LegacyPaths;
+}
+
+function repeatedHeader(raw: readonly string[], names: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (!names.includes(name)) continue;
+    if (seen.has(name)) return name === H.METHOD ? 'Mcp-Method' : 'Mcp-Name';
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/**
+ * 2026-07-28 Streamable HTTP, "Server Validation": whoever processes the body MUST reject a request whose
+ * Mcp-Method / Mcp-Name disagree with it (400, HeaderMismatch -32020), so that a component routing on the
+ * header and a server executing the body cannot be told different things. The gateway checks wherever it has
+ * parsed the body anyway (it never parses it for this alone) and never rewrites the headers. Mcp-Name mirrors
+ * params.name (tools/call, prompts/get), params.uri (resources/read) or params.taskId (tasks/*), decoded from
+ * the base64 sentinel first ("Value Encoding").
+ */
+export function checkHeadersAgainstBody(req: CheckedRequest, headers: IncomingHttpHeaders): void {
+  const peek = req.peeked;
+  if (peek === undefined || peek.batch) return;
+  const rawMethod = headers[H.METHOD];
+  const rawName = headers[H.NAME];
+  if (rawMethod !== undefined) {
+    if (req.mcpMethod === undefined) throw new GatewayError('HEADER_MISMATCH', 'the Mcp-Method header is malformed', { rpcId: peek.id });
+    if (req.mcpMethod !== peek.method) {
+      throw new GatewayError('HEADER_MISMATCH', `Mcp-Method header value '${clip(req.mcpMethod)}' does not match body value '${clip(peek.method ?? '')}'`, { rpcId: peek.id });
+    }
+  }
+  if (rawName !== undefined) {
+    if (req.mcpName === undefined) throw new GatewayError('HEADER_MISMATCH', 'the Mcp-Name header is malformed', { rpcId: peek.id });
+    if (req.mcpName !== peek.mirroredName) {
+      throw new GatewayError('HEADER_MISMATCH', `Mcp-Name header value '${clip(req.mcpName)}' does not match body value '${clip(peek.mirroredName ?? '')}'`, { rpcId: peek.id });
+    }
+  }
+}
+
+/** Values go into an error message: short, and visible ASCII only. */
+function clip(v: string): string {
+  return v.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
 }
 
 function idIfParsable(req: CheckedRequest): JsonRpcPeek['id'] {

@@ -1,12 +1,11 @@
 // The HTTP+SSE transport of 2024-11-05: `GET /sse` opens a stream that is the session, and its first event
-// (`endpoint`) names the URI, with `?sessionId=`, where the client POSTs its messages. The gateway opens the
-// stream on the backend with the fewest sessions, binds the session id from that event (so that a POST reaching
-// any gateway replica finds the backend), advertises its own messages path instead of the backend's, and
-// unbinds when the stream ends. Nothing else in the stream is parsed or rewritten.
+// (`endpoint`) names the URI where the client POSTs its messages. The gateway opens the stream on the backend
+// with the fewest sessions, binds the session id that URI names (so that a POST reaching any gateway replica
+// finds the backend), relays the URI's path and query unchanged (mcp/legacy-endpoint.ts), and unbinds when
+// the stream ends. Nothing else in the stream is parsed or rewritten.
 import type { Backend } from '../backends/backend.ts';
 import { GatewayError } from '../errors.ts';
-import { isValidSessionId } from '../mcp/headers.ts';
-import { EndpointEventError, LegacyEndpointFilter, rewriteEndpoint } from '../mcp/legacy-endpoint.ts';
+import { EndpointEventError, LegacyEndpointFilter, readEndpoint } from '../mcp/legacy-endpoint.ts';
 import { isEventStream } from '../proxy/relay.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
 import { checkBinding, newRecord, refuseIfBackendNotYetSeen, type RouteContext } from './route-context.ts';
@@ -23,6 +22,12 @@ export async function openLegacyStream(ctx: RouteContext): Promise<void> {
       placement.commit();
       return advertised;
     });
+    // The gateway itself ends the stream when it cannot carry it: say why (before the relay cuts it, so that
+    // the access line names the refusal rather than 'client-closed').
+    filter.once('error', (err) => {
+      ex.outcome = 'endpoint-refused';
+      ctx.request.log.warn({ backend: sent.backend.id, reason: err.message }, 'ended a legacy HTTP+SSE stream: the gateway cannot carry it');
+    });
     // A legacy stream cannot be resumed elsewhere (the stream is the session): on shutdown it is left to
     // finish with the in-flight requests rather than ended with the listening streams.
     await d.forwarder.relay(ex, sent, { bodyFilter: () => filter, streamKind: 'response' });
@@ -35,11 +40,9 @@ export async function openLegacyStream(ctx: RouteContext): Promise<void> {
 async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: string): Promise<string> {
   const { config } = d;
   const backend: Backend = sent.backend;
-  const { sessionId, advertised, path } = rewriteEndpoint(uri, config.messagesPath);
-  if (sessionId === undefined || !isValidSessionId(sessionId)) throw new EndpointEventError('the endpoint event names no usable sessionId');
-  if (path !== config.messagesPath) {
-    request.log.warn({ backend: backend.id, path: path.slice(0, 200) }, 'backend advertises another messages path than --messages-path; clients are sent to ours');
-  }
+  const endpoint = readEndpoint(uri, config);
+  if (!endpoint.ok) throw new EndpointEventError(endpoint.why);
+  const { sessionId, advertised } = endpoint;
   const record = newRecord(request, backend, 'legacy-sse');
   const result = await d.directory.bind(sessionId, record);
   if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== record.principal)) {
@@ -59,10 +62,10 @@ async function bindStream({ d, request, ex }: RouteContext, sent: Sent, uri: str
   return advertised;
 }
 
-/** POST <messages path>?sessionId=: to the backend holding the stream, from any gateway replica. */
+/** POST to the endpoint URI: to the backend holding the stream, from any gateway replica. */
 export async function routeLegacyMessage(ctx: RouteContext, sessionId: string | undefined): Promise<void> {
   const { d, request, ex, upstream } = ctx;
-  if (sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'a sessionId query parameter is required');
+  if (sessionId === undefined) throw new GatewayError('BAD_REQUEST', 'the URI names no session');
   ex.sessionId = sessionId;
   const record = await d.directory.lookup(sessionId);
   const verdict = checkBinding(ctx, sessionId, record, 'legacy-sse');

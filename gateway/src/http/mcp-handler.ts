@@ -7,7 +7,7 @@ import { classify, headersSuffice, type Endpoint, type RequestClass } from '../m
 import { H } from '../mcp/headers.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
-import { checkRequest, type CheckedRequest } from './edge-checks.ts';
+import { checkHeadersAgainstBody, checkRequest, type CheckedRequest, type RequestTarget } from './edge-checks.ts';
 import { Exchange } from './exchange.ts';
 import { ClientGone } from './forwarder.ts';
 import { openLegacyStream, routeLegacyMessage } from './legacy-sse-routes.ts';
@@ -25,7 +25,7 @@ export function createMcpHandler(d: McpHandlerDeps, endpoint: Endpoint = 'mcp') 
     ex.onClose(leave);
     let checked: CheckedRequest | undefined;
     try {
-      checked = checkRequest(endpoint, request.method, request.headers, request.body, queryOf(request.url));
+      checked = checkRequest(endpoint, request.method, request.headers, request.body, targetOf(d, request));
       ex.protocolVersion = checked.protocolVersion;
       // Method and tool scopes (--auth-method-scopes): the body is read for them only when rules exist.
       const c = checked;
@@ -49,6 +49,7 @@ export function createMcpHandler(d: McpHandlerDeps, endpoint: Endpoint = 'mcp') 
 
 async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
   const cls = classify({ ...checked, httpMethod: request.method, peek: checked.peek });
+  checkHeadersAgainstBody(checked, request.headers);
   // Labels for metrics and logs: from Mcp-Method / Mcp-Name where they are trusted, from the body otherwise.
   if (headersSuffice(checked)) ex.setHeaderFacts(checked.mcpMethod as string, checked.mcpName);
   else {
@@ -109,14 +110,21 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
     headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length, identityHeadersOf(request)),
     body,
     signal: ac.signal,
-    // The legacy endpoints live at the same paths on every backend; the query (sessionId) goes along.
+    // 2024-11-05: a POST goes to exactly the path and query the backend advertised (the gateway relayed that
+    // URI unchanged: mcp/legacy-endpoint.ts); the stream to the same path as the client's.
     ...(checked.endpoint === 'mcp' ? {} : { path: request.url }),
   };
 }
 
-function queryOf(url: string): URLSearchParams {
+function targetOf(d: McpHandlerDeps, request: FastifyRequest): RequestTarget {
+  const url = request.url;
   const q = url.indexOf('?');
-  return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  return {
+    path: q < 0 ? url : url.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    rawHeaders: request.raw.rawHeaders,
+    legacy: { ssePath: d.config.ssePath, messagesPath: d.config.messagesPath },
+  };
 }
 
 function idIfParsable(checked: CheckedRequest): JsonRpcId | undefined {

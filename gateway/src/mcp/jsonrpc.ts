@@ -9,6 +9,11 @@ export interface JsonRpcPeek {
   method: string | undefined;
   /** params.name of a tools/call (or prompts/get) request. */
   name: string | undefined;
+  /**
+   * What the 2026-07-28 Mcp-Name header mirrors for the first request: params.name, params.uri, or (tasks/*)
+   * params.taskId; the gateway checks the header against it (http/edge-checks.ts).
+   */
+  mirroredName?: string;
   /** `initialize` appears in the body. */
   isInitialize: boolean;
   /** params.protocolVersion of initialize, or the 2026-07-28 `_meta` protocol version. */
@@ -94,6 +99,8 @@ export function peekJsonRpc(body: Buffer): JsonRpcPeek {
     if (peek.method === undefined) {
       peek.method = m.method;
       if (typeof params?.name === 'string') peek.name = params.name;
+      const mirrored = params?.name ?? params?.uri ?? params?.taskId;
+      if (typeof mirrored === 'string') peek.mirroredName = mirrored;
       const meta = isObject(params?._meta) ? params._meta : undefined;
       if (typeof meta?.[META_PROTOCOL_VERSION] === 'string') peek.protocolVersion = meta[META_PROTOCOL_VERSION];
     }

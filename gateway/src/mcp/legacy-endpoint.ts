@@ -5,6 +5,7 @@
 // `onEndpoint` (which binds the session and returns the URI to advertise), writes the event with that URI,
 // and from then on passes every byte through untouched.
 import { Transform, type TransformCallback } from 'node:stream';
+import { isValidSessionId } from './headers.ts';
 import { eventEnd, parseEvent } from './sse-events.ts';
 
 /** The first event may not be larger than this; a server that sends more is not speaking this transport. */
@@ -60,17 +61,74 @@ export class LegacyEndpointFilter extends Transform {
   }
 }
 
+// The endpoint URI is opaque (2024-11-05 says only that it is a URI): servers name the session however they
+// like. The official SDKs: TypeScript `/messages?sessionId=<id>`, Python `/messages/?session_id=<id>`, Go
+// `/sse?sessionid=<id>` (the stream's own path). Others put it in the path (`/messages/<id>`). The gateway
+// never builds a URI of its own: it relays the backend's path and query unchanged (only the origin goes, so
+// that the client comes back through the gateway), and forwards each POST to exactly that path and query.
+// So it serves POSTs at every path a backend can advertise within its routes: --sse-path, --messages-path,
+// and anything under --messages-path. One recogniser reads the session id from the URI, the same on the
+// endpoint event and on each POST, so both name the session alike.
+
+/** The gateway's legacy routes, as configured (exactly as written). */
+export interface LegacyPaths {
+  ssePath: string;
+  messagesPath: string;
+}
+
+/** A query parameter that names the session: `sessionId`, `session_id`, `sessionid`, `session-id`, any case. */
+export function isSessionParam(name: string): boolean {
+  return name.replace(/[-_]/g, '').toLowerCase() === 'sessionid';
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** The path serves legacy POSTs: the stream's path (Go's layout), the messages path, or one under it. */
+export function isLegacyMessagePath(path: string, paths: LegacyPaths): boolean {
+  const p = withoutTrailingSlash(path);
+  const base = withoutTrailingSlash(paths.messagesPath);
+  return p === withoutTrailingSlash(paths.ssePath) || p === base || path.startsWith(`${base === '/' ? '' : base}/`);
+}
+
 /**
- * Reads the session id from an advertised endpoint URI (absolute, or relative to the stream's URL), and the
- * URI the gateway advertises instead: its own messages path with the same query, relative, so that it
- * resolves against whichever gateway URL the client used to open the stream.
+ * The session id a legacy endpoint URI (path and query, as the backend advertised it or the client POSTs it)
+ * names: the one query parameter that names a session, or else the last segment under the messages path.
+ * Undefined when there is none, or more than one candidate (ambiguous).
  */
-export function rewriteEndpoint(uri: string, messagesPath: string): { sessionId: string | undefined; advertised: string; path: string } {
+export function sessionIdOf(path: string, query: URLSearchParams, paths: LegacyPaths): string | undefined {
+  const named = [...query.entries()].filter(([k]) => isSessionParam(k)).map(([, v]) => v);
+  if (named.length > 0) return named.length === 1 && isValidSessionId(named[0] as string) ? named[0] : undefined;
+  const base = withoutTrailingSlash(paths.messagesPath);
+  const prefix = `${base === '/' ? '' : base}/`;
+  if (!path.startsWith(prefix)) return undefined;
+  const segment = withoutTrailingSlash(path.slice(prefix.length));
+  return segment.length > 0 && !segment.includes('/') && isValidSessionId(segment) ? segment : undefined;
+}
+
+export type EndpointReading =
+  | { ok: true; sessionId: string; advertised: string }
+  | { ok: false; why: string };
+
+/**
+ * Reads the endpoint event's URI (absolute, or relative to the stream's URL): the session id it names, and
+ * the URI to advertise to the client: the same path and query, relative to the origin, so that it resolves
+ * against whichever gateway URL the client opened the stream on. Byte for byte the backend's when it was
+ * origin-relative already.
+ */
+export function readEndpoint(uri: string, paths: LegacyPaths): EndpointReading {
   let url: URL;
   try {
-    url = new URL(uri, 'http://backend.invalid/');
+    url = new URL(uri, `http://backend.invalid${paths.ssePath}`);
   } catch {
-    return { sessionId: undefined, advertised: uri, path: '' };
+    return { ok: false, why: 'the endpoint event is not a URI' };
   }
-  return { sessionId: url.searchParams.get('sessionId') ?? undefined, advertised: `${messagesPath}${url.search}`, path: url.pathname };
+  const relative = `${url.pathname}${url.search}`;
+  if (!isLegacyMessagePath(url.pathname, paths)) {
+    return { ok: false, why: `the backend advertises ${url.pathname.slice(0, 200)}, outside --sse-path and --messages-path (set --messages-path to it)` };
+  }
+  const sessionId = sessionIdOf(url.pathname, url.searchParams, paths);
+  if (sessionId === undefined) return { ok: false, why: `the endpoint URI ${relative.slice(0, 200)} names no session id the gateway recognises` };
+  return { ok: true, sessionId, advertised: uri.startsWith('/') && !uri.startsWith('//') ? uri : relative };
 }
