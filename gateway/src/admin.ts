@@ -85,7 +85,7 @@ export function buildAdminApp(d: AdminDeps) {
       // The health verdict (README "Reliability"): serving | ejected | lost, why, and since when.
       state: b.state,
       stateCause: b.stateCause,
-      stateSince: new Date(b.stateSince).toISOString(),
+      stateSince: b.stateSince, // epoch ms, as on Backend (the shared interface)
       sessions: d.placement.counts.get(b.id) ?? 0,
     })),
   );

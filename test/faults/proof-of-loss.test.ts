@@ -19,7 +19,7 @@ interface BackendView {
   healthy: boolean;
   state: 'serving' | 'ejected' | 'lost';
   stateCause: string;
-  stateSince: string;
+  stateSince: number;
 }
 
 async function stateOf(gw: GatewayProcess, id: string): Promise<BackendView> {
@@ -83,7 +83,7 @@ for (const auth of [false, true]) {
         await eventually('stalled past two probe timeouts on every replica', async () => {
           for (const gw of topo.gateways) {
             const s = await stateOf(gw, bId);
-            if (s.state !== 'ejected' || Date.now() - Date.parse(s.stateSince) < 2 * (PROBE_TIMEOUT_MS + PROBE_INTERVAL_MS)) return false;
+            if (s.state !== 'ejected' || Date.now() - s.stateSince < 2 * (PROBE_TIMEOUT_MS + PROBE_INTERVAL_MS)) return false;
           }
           return true;
         });

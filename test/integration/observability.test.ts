@@ -19,11 +19,12 @@ describe('metrics and logs after a known mix of traffic', () => {
   let topo: Topology;
   before(async () => {
     // Health probes every hour: the killed backend must be found by the request that hits it, so that the
-    // upstream error count is exact.
+    // upstream error count is exact. A refused grace of 0 s makes that first refusal the proof of loss
+    // (README "Reliability"; the grace itself is tested in test/integration/failover.test.ts).
     topo = await startTopology({
       store: 'memory',
       backends: ['a', 'b'],
-      gatewayArgs: ['--health-interval', '1h', '--metrics-tool-limit', '3', '--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp', '--rate-limit', '0'],
+      gatewayArgs: ['--health-interval', '1h', '--backend-refused-grace', '0s', '--metrics-tool-limit', '3', '--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp', '--rate-limit', '0'],
       gatewayEnv: { AUTH_API_KEYS: `obs sha256:${createHash('sha256').update(KEY).digest('hex')}` },
     });
   });
@@ -113,6 +114,8 @@ describe('metrics and logs after a known mix of traffic', () => {
     assert.equal(metricSum(m, 'mcp_gateway_upstream_errors_total', { backend: aId }), 0);
     assert.equal(metricSum(m, 'mcp_gateway_backend_up', { backend: aId }), 1);
     assert.equal(metricSum(m, 'mcp_gateway_backend_up', { backend: bId }), 0);
+    assert.equal(metricSum(m, 'mcp_gateway_backend_state', { backend: bId, state: 'lost' }), 1);
+    assert.equal(metricSum(m, 'mcp_gateway_backend_ejections_total', { backend: bId, cause: 'connect-refused' }), 1);
     assert.equal(metricSum(m, 'mcp_gateway_sessions_active', { backend: aId }), 2);
     assert.equal(metricSum(m, 'mcp_gateway_streams_open'), 0);
     assert.ok(metricSum(m, 'process_resident_memory_bytes') > 0, 'process metrics are included');
