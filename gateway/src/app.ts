@@ -53,7 +53,7 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     routerOptions: { ignoreTrailingSlash: true },
     http: serverOptions(config),
     requestTimeout: config.requestTimeoutMs,
-    clientErrorHandler: clientErrorHandler(deps.metrics),
+    clientErrorHandler: clientErrorHandler(deps.metrics, config.maxHeaderCount),
   });
   // Node only truncates past maxHeadersCount: keep one more than the limit so that going over is visible.
   app.server.maxHeadersCount = config.maxHeaderCount + 1;

@@ -41,13 +41,14 @@ function answerOnSocket(socket: Socket, code: GatewayErrorCode, detail?: string)
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
 /** Fastify's clientErrorHandler: what Node's HTTP parser rejects, answered JSON-RPC shaped. */
-export function clientErrorHandler(metrics: GatewayMetrics) {
+export function clientErrorHandler(metrics: GatewayMetrics, maxHeaderCount: number) {
   return (err: Error & { code?: string }, socket: Socket): void => {
     // A reset connection has nobody left to answer (Node docs, event 'clientError').
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     switch (err.code) {
       case 'HPE_HEADER_OVERFLOW':
-        metrics.limitRejections.inc({ limit: 'header_bytes' });
+        // Node 26 reports too many fields (past server.maxHeadersCount) with the same code as too many bytes.
+        metrics.limitRejections.inc({ limit: headerLines((err as { rawPacket?: unknown }).rawPacket) > maxHeaderCount ? 'header_count' : 'header_bytes' });
         return answerOnSocket(socket, 'HEADERS_TOO_LARGE');
       case 'ERR_HTTP_REQUEST_TIMEOUT':
         metrics.limitRejections.inc({ limit: 'request_timeout' });
@@ -89,6 +90,14 @@ export class ConnectionCap {
   isShed(socket: Socket): boolean {
     return this.#shed.has(socket);
   }
+}
+
+/** Header field lines in the start of a raw request (the request line and the blank line not counted). */
+function headerLines(raw: unknown): number {
+  if (!Buffer.isBuffer(raw)) return 0;
+  const text = raw.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  return (end < 0 ? text : text.slice(0, end)).split('\r\n').length - 1;
 }
 
 /** The header-count limit: Node only truncates, so the listener keeps one more than the limit and we look. */
