@@ -210,7 +210,7 @@ describe('JWT bearer auth', () => {
     const after = parsePrometheus(await topo.gateways[1]!.metricsText());
     const lost = (s: typeof after) => metricSum(s, 'mcp_gateway_sessions_lost_total', { reason: 'principal_mismatch' });
     assert.equal(lost(after) - lost(before), 3);
-    await topo.gateways[1]!.service.waitFor((l) => l.msg === 'session presented by another principal: answered as unknown');
+    await topo.gateways[1]!.service.waitFor((l) => l.msg === 'binding presented by another principal: treated as unknown');
     const who = await rawCall(second, sid, 'whoami', {}, alice);
     assert.equal(who.status, 200, 'the owner still uses the session');
   });
