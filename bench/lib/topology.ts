@@ -100,7 +100,8 @@ export async function startGatewayProc(
     ...(redisUrl ? ['--redis-url', redisUrl] : []),
     ...o.gatewayArgs,
   ];
-  const proc = group.spawn(name, process.execPath, args, { cpus: o.proxyCpus });
+  // One process per gateway unless --gateway-arg=--workers=N says otherwise (a flag beats the env var).
+  const proc = group.spawn(name, process.execPath, args, { cpus: o.proxyCpus, env: { WORKERS: '1' } });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   await waitForHttp(`${adminUrl}/readyz`, proc);
   return { name, url: `http://127.0.0.1:${port}/mcp`, adminUrl, proc };

@@ -56,6 +56,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Sessions bound per backend, as the session store counts them (global with Redis, per replica in memory).',
       labelNames: ['backend'],
       registers,
+      // --workers: every worker reads the same count from the store; the admin port shows it once, not N times.
+      aggregator: 'max',
       // Counted when scraped, so a scrape never shows a stale count.
       async collect() {
         await m.collectSessions?.();
@@ -111,6 +113,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: '1 when this replica considers the backend healthy, 0 otherwise.',
       labelNames: ['backend'],
       registers,
+      // --workers: 1 when a worker of this replica considers it healthy (each probes on its own).
+      aggregator: 'max',
     }),
     upstreamErrors: new Counter({
       name: 'mcp_gateway_upstream_errors_total',
