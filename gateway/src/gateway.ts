@@ -178,7 +178,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     auth,
   });
   const admin = buildAdminApp({ logger: log, lifecycle, registry, discovery, placement, store, storeGuard, metrics, identityJwks: () => auth.identityJwks() });
-  await app.listen({ host: config.host, port: config.port });
+  await app.listen({ host: config.host, port: config.port, ...(config.listenReusePort ? { reusePort: true } : {}) });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const mcpPort = (app.server.address() as AddressInfo).port;
   const adminPort = (admin.server.address() as AddressInfo).port;
