@@ -78,11 +78,11 @@ export function renderBenchHtml(run: BenchRun): string {
 <p class="note">${meta}</p>
 <h2>Headline</h2>${headline(run.summaries)}
 <h2>Throughput and cost</h2><div class="charts">
-${groupedBarsSvg('max throughput (wrk, closed loop)', 'req/s', targets, barSeries(run.summaries, targets, (s, t) => s.targets[t]?.rps))}
-${groupedBarsSvg('requests per proxy CPU-second', 'req per CPU-s', proxies, barSeries(run.summaries, proxies, (s, t) => s.targets[t]?.requestsPerProxyCpuSecond || undefined))}
+${groupedBarsSvg('max throughput (wrk, closed loop)', 'req/s', targets, barSeries(run.summaries, targets, (s, t) => s.targets[t]?.rps), 580)}
+${groupedBarsSvg('requests per proxy CPU-second', 'req per CPU-s', proxies, barSeries(run.summaries, proxies, (s, t) => s.targets[t]?.requestsPerProxyCpuSecond || undefined), 580)}
 </div>
 <h2>Latency at a fixed rate (open loop)</h2><div class="charts">
-${groupedBarsSvg('latency percentiles, side by side', 'ms', targets, latencySeries(run.summaries, targets), 1200)}
+${groupedBarsSvg('latency percentiles, side by side', 'ms', targets, latencySeries(run.summaries, targets), 1180)}
 </div>
 ${run.summaries.map((s) => figuresTable(s, targets)).join('\n')}
 ${stick ? `<h2>Stickiness with a strict backend</h2><table><tr><th class="l">target</th><th>req/s</th><th>errors</th><th class="l">errors by kind</th></tr>${stick}</table><p class="note">Two replicas that answer 404 to a session they did not mint: a proxy that hashes the header cannot keep a session where it was created.</p>` : ''}
