@@ -64,8 +64,7 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  // Synchronous hooks (callback style): an async hook costs a promise and a microtask turn per request.
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook('onRequest', async (request, reply) => {
     let refusal: GatewayError | undefined;
     if (deps.lifecycle.stopping) refusal = new GatewayError('SHUTTING_DOWN');
     else if (cap.isShed(request.socket)) {
@@ -80,7 +79,6 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
       reply.raw.setHeader('connection', 'close');
       sendGatewayError(reply.raw, refusal);
     }
-    done();
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -104,15 +102,13 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
   const origins = originPolicy(config.host, config.allowedHosts, config.allowedOrigins);
   app.register(async (scope) => {
     // DNS rebinding first: a foreign Host or Origin never gets as far as auth or a backend.
-    scope.addHook('onRequest', (request, _reply, done) => {
+    scope.addHook('onRequest', async (request) => {
       try {
         checkOrigin(origins, request.headers);
       } catch (err) {
         deps.metrics.limitRejections.inc({ limit: 'origin' });
-        done(err as Error);
-        return;
+        throw err;
       }
-      done();
     });
     scope.addHook('onRequest', deps.auth.hook);
     mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'));
