@@ -1,36 +1,45 @@
 // `npm run bench -- [options]`: the comparison, in one run on one machine. The same fast backend and the same
-// load go direct, through the gateway (Redis store), through HAProxy and through nginx. Each proxy is pinned
+// load go direct, through the floor proxy (bench/floor-proxy.ts), the gateway (Redis store), HAProxy and
+// nginx, once with JSON answers and once with SSE answers (as SDK servers give). Each proxy is pinned
 // to one core (--proxy-cpus, default 1) and everything else (wrk, the Node generator, backends,
 // redis-server) to the other (--other-cpus, default 0). Per target: max throughput (wrk ramp), then latency
 // at half of the GATEWAY's max throughput (open loop, same rate for every target). Prints ratios.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ratios, printComparison, type TargetFigures } from './lib/compare.ts';
+import { summarizeKind, type AnswerKind, type KindRound } from './lib/median.ts';
 import { Entry, initializeBody, initializedBody, send } from './lib/mcp-wire.ts';
 import { openLoop } from './lib/open-loop.ts';
 import { guardSignals, ProcessGroup } from './lib/procs.ts';
-import { runScenario } from './lib/run.ts';
-import { REPO, startTopology, type Target, type Topology } from './lib/topology.ts';
+import { REPO, startTopology, type BackendKind, type Target, type Topology } from './lib/topology.ts';
 import { maxThroughput, runWrk, wrkBinary } from './lib/wrk.ts';
-import { runLoad, summaryLine, writeReports } from './load.ts';
-import { steady } from './scenarios/steady.ts';
+import { runLoad, summaryLine } from './load.ts';
+import { summaryText, writeBenchReports } from './report/bench-report.ts';
 
-export const BENCH_HELP = `npm run bench -- [options]      gateway vs HAProxy vs nginx vs direct, one machine, ratios
+export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor, HAProxy, nginx and direct; JSON and SSE answers; ratios
 
-  --repeat N          whole comparisons to run (default 1; report the spread of 3)
+  --rounds N          interleaved rounds (default 3): each round measures every target for each answer kind,
+                      and the summary is the median over rounds
+  --kinds LIST        answer kinds: json (the fast backend answers JSON), sse (one-event SSE streams, as the
+                      SDK servers answer by default) (default json,sse)
+  --targets LIST      direct,floor,gateway,haproxy,nginx (default all; gateway is always measured)
   --seconds S         seconds per wrk step and per latency run (default 5)
-  --connections LIST  wrk ramp, connection counts (default 16,64)
+  --warmup S          unmeasured wrk seconds before each target's measurement (default 2; 0 = none)
+  --connections LIST  wrk ramp, connection counts (default 32)
   --backends N        fast backend replicas (default 1: direct then uses the same single backend)
   --proxy-cpus LIST   taskset CPUs of the proxy under test (default 1)
   --other-cpus LIST   taskset CPUs of wrk, the Node generator, backends, redis (default 0)
   --gateway-log-level the gateway's --log-level (default info)
+  --gateway-arg ARG   extra gateway flag (repeatable), e.g. --gateway-arg=--workers=2
+  --new-sessions      also measure new sessions per second (initialize only) per target
   --no-stickiness     skip the strict-backend stickiness check
   --out DIR           results directory (default bench/results)
   --help              this text`;
 
-const TARGETS: Target[] = ['direct', 'gateway', 'haproxy', 'nginx'];
+const ALL_TARGETS: Target[] = ['direct', 'floor', 'gateway', 'haproxy', 'nginx'];
+const BACKEND_OF: Record<AnswerKind, BackendKind> = { json: 'fast', sse: 'fast-sse' };
 
 async function sessionsThrough(url: string, n: number): Promise<{ entry: Entry; sids: string[] }> {
   const entry = new Entry('latency', url, null);
@@ -44,17 +53,28 @@ async function sessionsThrough(url: string, n: number): Promise<{ entry: Entry; 
   return { entry, sids };
 }
 
-async function compareOnce(topo: Topology, o: { seconds: number; connections: number[]; otherCpus: string }): Promise<TargetFigures[]> {
+interface CompareOptions {
+  seconds: number;
+  connections: number[];
+  otherCpus: string;
+  targets: Target[];
+  newSessions: boolean;
+  warmup: number;
+}
+
+async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFigures[]> {
   const figures: TargetFigures[] = [];
-  for (const target of TARGETS) {
+  for (const target of o.targets) {
     const url = topo.entries(target)[0] as string;
     const pids = topo.proxyProcs(target).map((p) => p.pid);
+    // Unmeasured warm-up: the Node targets (floor, gateway) compile their hot path in the first seconds.
+    process.stderr.write(`warm-up (wrk, ${o.warmup} s) -> ${target}\n`);
+    if (o.warmup > 0) await runWrk(url, o.connections[0] ?? 32, o.warmup, 32, pids, o.otherCpus);
     process.stderr.write(`max throughput (wrk) -> ${target}\n`);
     const { best, steps } = await maxThroughput(url, o.connections, o.seconds, pids, o.otherCpus);
     // New sessions per second: the same script told to want more sessions than it can ever make, so that
     // every request is an initialize (the gateway binds each in Redis).
-    process.stderr.write(`new sessions per second (wrk, initialize only) -> ${target}\n`);
-    const sessions = await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus);
+    const sessions = o.newSessions ? await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus) : undefined;
     figures.push({ target, max: best, ramp: steps, sessions, latency: undefined });
   }
   const rate = Math.max(50, Math.round((figures.find((f) => f.target === 'gateway')?.max.rps ?? 0) / 2));
@@ -70,58 +90,91 @@ async function compareOnce(topo: Topology, o: { seconds: number; connections: nu
   return figures;
 }
 
-async function main(): Promise<void> {
+export function parseBenchArgs(argv: string[]) {
   const { values: v } = parseArgs({
+    args: argv,
     options: {
-      repeat: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '3' },
+      kinds: { type: 'string', default: 'json,sse' },
+      targets: { type: 'string', default: ALL_TARGETS.join(',') },
       seconds: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '16,64' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '32' },
       backends: { type: 'string', default: '1' },
       'proxy-cpus': { type: 'string', default: '1' },
       'other-cpus': { type: 'string', default: '0' },
       'gateway-log-level': { type: 'string', default: 'info' },
+      'gateway-arg': { type: 'string', multiple: true, default: [] },
+      'new-sessions': { type: 'boolean', default: false },
       'no-stickiness': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO, 'bench/results') },
       help: { type: 'boolean', default: false },
     },
   });
-  if (v.help) {
+  const kinds = v.kinds.split(',').filter(Boolean) as AnswerKind[];
+  for (const k of kinds) if (!(k in BACKEND_OF)) throw new Error(`--kinds: '${k}' is not one of json, sse`);
+  const targets = v.targets.split(',').filter(Boolean) as Target[];
+  for (const t of targets) if (!ALL_TARGETS.includes(t)) throw new Error(`--targets: '${t}' is not one of ${ALL_TARGETS.join(', ')}`);
+  return {
+    help: v.help,
+    rounds: Math.max(1, Number(v.rounds)),
+    kinds,
+    // In the order of ALL_TARGETS, the gateway always among them (every ratio is the gateway's).
+    targets: ALL_TARGETS.filter((t) => t === 'gateway' || targets.includes(t)),
+    seconds: Math.min(60, Math.max(1, Number(v.seconds))),
+    warmup: Math.min(60, Math.max(0, Number(v.warmup))),
+    connections: v.connections.split(',').map(Number),
+    backends: Number(v.backends),
+    proxyCpus: v['proxy-cpus'],
+    otherCpus: v['other-cpus'],
+    gatewayLogLevel: v['gateway-log-level'],
+    gatewayArgs: v['gateway-arg'],
+    newSessions: v['new-sessions'],
+    stickiness: !v['no-stickiness'],
+    out: v.out,
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseBenchArgs(process.argv.slice(2));
+  if (o.help) {
     process.stdout.write(`${BENCH_HELP}\n`);
     return;
   }
   wrkBinary();
-  const seconds = Math.min(60, Math.max(1, Number(v.seconds)));
-  const connections = v.connections.split(',').map(Number);
   const tmp = mkdtempSync(join(tmpdir(), 'mcp-bench-'));
   const group = new ProcessGroup(tmp);
   guardSignals(group);
-  const cpus = { proxyCpus: v['proxy-cpus'], otherCpus: v['other-cpus'] };
-  const runs: Array<{ figures: TargetFigures[]; ratios: ReturnType<typeof ratios>; nodeGeneratorDirectRps: number }> = [];
+  const cpus = { proxyCpus: o.proxyCpus, otherCpus: o.otherCpus };
+  const rounds: KindRound[] = [];
   try {
-    for (let i = 0; i < Number(v.repeat); i++) {
-      const topo = await startTopology(group, {
-        backend: 'fast',
-        backends: Number(v.backends),
-        gateways: 1,
-        targets: ['gateway', 'haproxy', 'nginx'],
-        gatewayArgs: [],
-        gatewayLogLevel: v['gateway-log-level'],
-        ...cpus,
-      });
-      try {
-        const figures = await compareOnce(topo, { seconds, connections, otherCpus: cpus.otherCpus });
-        // Is a Node generator fast enough? The same closed loop against the same backend, for comparison with wrk.
-        const node = await runScenario(topo, 'direct', steady, { sessions: 64, durationMs: seconds * 1000, maxRequests: 1_000_000, streams: 0, holdMs: 0, quiet: true }, 'fast');
-        const r = ratios(figures);
-        runs.push({ figures, ratios: r, nodeGeneratorDirectRps: node.throughput });
-        printComparison(i + 1, figures, r, node.throughput);
-      } finally {
-        await group.stopAll();
+    // Interleaved: round 1 json then sse, round 2 json then sse, … so that a slow minute of the shared
+    // machine lands on both kinds and every target, not on one of them.
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const kind of o.kinds) {
+        const topo = await startTopology(group, {
+          backend: BACKEND_OF[kind],
+          backends: o.backends,
+          gateways: 1,
+          targets: o.targets.filter((t) => t !== 'direct'),
+          gatewayArgs: o.gatewayArgs,
+          gatewayLogLevel: o.gatewayLogLevel,
+          ...cpus,
+        });
+        try {
+          const figures = await compareOnce(topo, { seconds: o.seconds, connections: o.connections, otherCpus: o.otherCpus, targets: o.targets, newSessions: o.newSessions, warmup: o.warmup });
+          const r = ratios(figures);
+          rounds.push({ kind, round, figures, ratios: r });
+          printComparison(`round ${round}, ${kind} answers`, figures, r, 0);
+        } finally {
+          await group.stopAll();
+        }
       }
     }
-    const stickiness = v['no-stickiness']
-      ? []
-      : await runLoad(
+    const summaries = o.kinds.map((k) => summarizeKind(k, rounds));
+    process.stdout.write(`\n${summaryText(summaries)}\n`);
+    const stickiness = o.stickiness
+      ? await runLoad(
           {
             scenarios: ['steady'],
             targets: ['gateway', 'haproxy', 'nginx'],
@@ -133,21 +186,23 @@ async function main(): Promise<void> {
             maxRequests: 50_000,
             streams: 0,
             holdMs: 0,
-            gatewayLogLevel: v['gateway-log-level'],
-            gatewayArgs: [],
+            gatewayLogLevel: o.gatewayLogLevel,
+            gatewayArgs: o.gatewayArgs,
             gatewayNodeFlags: [],
             ...cpus,
             cpuProf: false,
-            out: v.out,
+            out: o.out,
             quiet: true,
           },
           group,
-        );
+        )
+      : [];
     if (stickiness.length) {
       process.stdout.write('\nstickiness with a strict backend (2 replicas that 404 sessions they did not mint), Node steady 3 s:\n');
       for (const s of stickiness) process.stdout.write(`  ${summaryLine(s)}\n    errors by kind ${JSON.stringify(s.errorsByKind)}\n`);
     }
-    const files = writeReports(v.out, 'bench', stickiness, { command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), runs });
+    const meta = { command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), cpus: availableParallelism(), node: process.version };
+    const files = writeBenchReports(o.out, { meta, summaries, rounds, stickiness });
     process.stdout.write(`\nreport: ${files.json}\n        ${files.html}\n`);
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n(process logs in ${tmp})\n`);

@@ -6,10 +6,12 @@
 //   other requests      an empty result
 //   GET                 opens an SSE stream that stays open (idle)
 //   DELETE              ends the session (and closes its GET streams)
+// `--sse` answers every POST that carries a request as a one-event SSE stream (`event: message`), as the
+// official SDK servers do by default; without it the answers are JSON.
 // `--strict` answers 404 (JSON-RPC -32001) to an id it did not mint, as real MCP servers do: that is what
 // exposes a proxy that does not keep sessions on their replica. Without it any id is accepted, so hash-based
 // proxies (HAProxy, nginx) can be measured for raw overhead.
-//   node bench/fast-backend.ts --port 0 --name a [--strict] [--path /mcp]
+//   node bench/fast-backend.ts --port 0 --name a [--strict] [--sse] [--path /mcp]
 // Prints one JSON line when listening (same shape as demo/backend.ts).
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,20 +25,29 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'fast' },
     path: { type: 'string', default: '/mcp' },
     strict: { type: 'boolean', default: false },
+    sse: { type: 'boolean', default: false },
   },
 });
 const replica = values.name;
 const strict = values.strict;
+const sse = values.sse;
 const idPrefix = `${replica}-${randomBytes(4).toString('hex')}-`;
 let minted = 0;
 /** Live sessions (strict mode) and their open GET streams. */
 const sessions = new Map<string, Set<ServerResponse>>();
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'x-bench-replica': replica };
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-bench-replica': replica };
 const NOT_FOUND = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } });
 
 function answer(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   res.writeHead(status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS).end(body);
+}
+
+/** A JSON-RPC response to a request: one SSE event then the end of the stream (--sse), or a JSON body. */
+function respond(res: ServerResponse, body: string, extra?: Record<string, string>): void {
+  if (!sse) return answer(res, 200, body, extra);
+  res.writeHead(200, extra ? { ...SSE_HEADERS, ...extra } : SSE_HEADERS).end(`event: message\ndata: ${body}\n\n`);
 }
 
 function result(id: unknown, value: unknown): string {
@@ -58,7 +69,7 @@ function onPost(req: IncomingMessage, res: ServerResponse, raw: string, sid: str
     const id = idPrefix + String(++minted);
     if (strict) sessions.set(id, new Set());
     const init = { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'bench-fast', version: '1.0.0' } };
-    return answer(res, 200, result(msg.id, init), { 'mcp-session-id': id });
+    return respond(res, result(msg.id, init), { 'mcp-session-id': id });
   }
   if (sid === undefined) return answer(res, 400, '{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Mcp-Session-Id header is required"}}');
   if (!known(sid)) return answer(res, 404, NOT_FOUND);
@@ -67,9 +78,9 @@ function onPost(req: IncomingMessage, res: ServerResponse, raw: string, sid: str
     return;
   }
   if (msg.method === 'tools/call') {
-    return answer(res, 200, result(msg.id, { content: [{ type: 'text', text: replica }], structuredContent: { replica, tool: msg.params?.name ?? null } }));
+    return respond(res, result(msg.id, { content: [{ type: 'text', text: replica }], structuredContent: { replica, tool: msg.params?.name ?? null } }));
   }
-  return answer(res, 200, result(msg.id, {}));
+  return respond(res, result(msg.id, {}));
 }
 
 function onGet(res: ServerResponse, sid: string | undefined): void {
@@ -111,7 +122,7 @@ server.keepAliveTimeout = 65_000; // longer than any proxy's idle pool timeout: 
 server.maxConnections = 1_000_000;
 server.listen(Number(values.port), values.host, () => {
   const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ event: 'listening', replica, port, strict, url: `http://${values.host}:${port}${values.path}` })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'listening', replica, port, strict, sse, url: `http://${values.host}:${port}${values.path}` })}\n`);
 });
 
 const stop = () => {

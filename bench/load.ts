@@ -19,9 +19,10 @@ export const LOAD_HELP = `npm run load -- [options]       load test on loopback;
                          churn        sessions created and deleted continuously
                          streams      idle GET streams held open; proxy RSS per stream
                          faults       a backend and a gateway replica killed mid-run
-  --target LIST        gateway,haproxy,nginx,direct (default gateway); each scenario runs against each
-  --backend KIND       fast | fast-strict | demo (default fast; interactive always uses demo)
+  --target LIST        gateway,haproxy,nginx,floor,direct (default gateway); each scenario runs against each
+  --backend KIND       fast | fast-sse | fast-strict | demo (default fast; interactive always uses demo)
                          fast         bench/fast-backend.ts, accepts any session id (proxy overhead)
+                         fast-sse     the same, answering every request as a one-event SSE stream (as SDK servers do)
                          fast-strict  the same, but 404 for ids it did not mint (exposes lost stickiness)
                          demo         demo/backend.ts on the official MCP SDK
   --backends N         backend replicas (default 3)
@@ -107,10 +108,10 @@ export function parseLoadArgs(argv: string[]): LoadOptions | 'help' {
   });
   if (v.help) return 'help';
   const backend = (v.backend ?? 'fast') as BackendKind;
-  if (!['fast', 'fast-strict', 'demo'].includes(backend)) throw new Error(`--backend: '${backend}' is not one of fast, fast-strict, demo`);
+  if (!['fast', 'fast-sse', 'fast-strict', 'demo'].includes(backend)) throw new Error(`--backend: '${backend}' is not one of fast, fast-sse, fast-strict, demo`);
   return {
     scenarios: list('scenario', v.scenario, Object.keys(SCENARIOS), ['steady']),
-    targets: list('target', v.target, ['gateway', 'haproxy', 'nginx', 'direct'] as const, ['gateway']),
+    targets: list('target', v.target, ['gateway', 'haproxy', 'nginx', 'floor', 'direct'] as const, ['gateway']),
     backend,
     backends: int('backends', v.backends, 3),
     gateways: int('gateways', v.gateways, 2),

@@ -19,7 +19,7 @@ export interface Proc {
   kill(): Promise<void>;
   /** Resident set size in KiB (VmRSS), 0 once gone. */
   rssKb(): number;
-  /** User + system CPU time consumed so far, in ms. */
+  /** User + system CPU time consumed so far by the process and its live descendants, in ms. */
   cpuMs(): number;
 }
 
@@ -50,6 +50,25 @@ export function cpuMsOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** The pids of a process and of all its descendants (a gateway with --workers forks its workers). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(' ').map(Number));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU time of a process and its live descendants, ms (a worker that exits takes its share with it). */
+export function treeCpuMsOf(pid: number): number {
+  return processTree(pid).reduce((a, p) => a + cpuMsOf(p), 0);
 }
 
 export class ProcessGroup {
@@ -101,7 +120,7 @@ export class ProcessGroup {
           await exit;
         },
         rssKb: () => (exited ? 0 : rssKbOf(pid)),
-        cpuMs: () => (exited ? 0 : cpuMsOf(pid)),
+        cpuMs: () => (exited ? 0 : treeCpuMsOf(pid)),
       } satisfies Proc,
     };
     this.#procs.add(entry);

@@ -1,6 +1,7 @@
 // Starts what a load run needs, on loopback and ephemeral ports: redis-server, N backend replicas (the demo
 // backend on the official SDK, or bench/fast-backend.ts), M gateway replicas (the BUILT gateway,
-// dist/gateway/src/main.js, as users run it) and optionally the HAProxy and nginx baselines. Every process
+// dist/gateway/src/main.js, as users run it) and optionally the HAProxy, nginx and floor (bench/floor-proxy.ts)
+// baselines. Every process
 // belongs to one ProcessGroup, so a run stops all of them whatever happens.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,8 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** The built gateway; MCP_BENCH_GATEWAY_MAIN points at another build (A/B of a change: build, copy dist/). */
 export const GATEWAY_MAIN = process.env.MCP_BENCH_GATEWAY_MAIN ?? `${REPO}dist/gateway/src/main.js`;
 
-export type BackendKind = 'demo' | 'fast' | 'fast-strict';
-export type Target = 'gateway' | 'haproxy' | 'nginx' | 'direct';
+export type BackendKind = 'demo' | 'fast' | 'fast-strict' | 'fast-sse';
+export type Target = 'gateway' | 'haproxy' | 'nginx' | 'direct' | 'floor';
 
 export interface Replica {
   name: string;
@@ -48,6 +49,7 @@ export interface Topology {
   gateways: GatewayReplica[];
   haproxy: Replica | undefined;
   nginx: Replica | undefined;
+  floor: Replica | undefined;
   /** Entry URLs per target. */
   entries(target: Target): string[];
   /** The processes whose CPU and memory a target's overhead is (the proxy processes). */
@@ -69,7 +71,7 @@ export async function startRedisProc(group: ProcessGroup, cpus?: string): Promis
 export async function startBackendProc(group: ProcessGroup, kind: BackendKind, name: string, cpus?: string): Promise<Replica> {
   const port = await freePort();
   const script = kind === 'demo' ? `${REPO}demo/backend.ts` : `${REPO}bench/fast-backend.ts`;
-  const args = [script, '--port', String(port), '--name', name, ...(kind === 'fast-strict' ? ['--strict'] : [])];
+  const args = [script, '--port', String(port), '--name', name, ...(kind === 'fast-strict' ? ['--strict'] : []), ...(kind === 'fast-sse' ? ['--sse'] : [])];
   const proc = group.spawn(`backend-${name}`, process.execPath, args, { cpus });
   await waitForPort(port, proc);
   return { name, url: `http://127.0.0.1:${port}/mcp`, proc };
@@ -98,10 +100,19 @@ export async function startGatewayProc(
     ...(redisUrl ? ['--redis-url', redisUrl] : []),
     ...o.gatewayArgs,
   ];
-  const proc = group.spawn(name, process.execPath, args, { cpus: o.proxyCpus });
+  // One process per gateway unless --gateway-arg=--workers=N says otherwise (a flag beats the env var).
+  const proc = group.spawn(name, process.execPath, args, { cpus: o.proxyCpus, env: { WORKERS: '1' } });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   await waitForHttp(`${adminUrl}/readyz`, proc);
   return { name, url: `http://127.0.0.1:${port}/mcp`, adminUrl, proc };
+}
+
+/** The floor proxy (bench/floor-proxy.ts): the least a Node proxy does to route by session id. */
+export async function startFloorProc(group: ProcessGroup, backends: readonly string[], cpus?: string): Promise<Replica> {
+  const port = await freePort();
+  const proc = group.spawn('floor', process.execPath, [`${REPO}bench/floor-proxy.ts`, '--port', String(port), '--backends', backends.join(',')], { cpus });
+  await waitForPort(port, proc);
+  return { name: 'floor', url: `http://127.0.0.1:${port}/mcp`, proc };
 }
 
 export async function startTopology(group: ProcessGroup, o: TopologyOptions): Promise<Topology> {
@@ -116,22 +127,26 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
   }
   const haproxy = o.targets.includes('haproxy') ? await startHaproxy(group, urls, o.proxyCpus) : undefined;
   const nginx = o.targets.includes('nginx') ? await startNginx(group, urls, o.proxyCpus) : undefined;
+  const floor = o.targets.includes('floor') ? await startFloorProc(group, urls, o.proxyCpus) : undefined;
   return {
     redis,
     backends,
     gateways,
     haproxy,
     nginx,
+    floor,
     entries(target) {
       if (target === 'gateway') return gateways.map((g) => g.url);
       if (target === 'haproxy') return haproxy ? [haproxy.url] : [];
       if (target === 'nginx') return nginx ? [nginx.url] : [];
+      if (target === 'floor') return floor ? [floor.url] : [];
       return urls;
     },
     proxyProcs(target) {
       if (target === 'gateway') return gateways.map((g) => g.proc);
       if (target === 'haproxy') return haproxy ? [haproxy.proc] : [];
       if (target === 'nginx') return nginx ? [nginx.proc] : [];
+      if (target === 'floor') return floor ? [floor.proc] : [];
       return [];
     },
   };

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { requireBinary } from '../../test/support/redis.ts';
-import { cpuMsOf } from './procs.ts';
+import { treeCpuMsOf } from './procs.ts';
 
 const SCRIPT = fileURLToPath(new URL('../wrk/mcp.lua', import.meta.url));
 
@@ -34,7 +34,7 @@ export function runWrk(url: string, connections: number, seconds: number, sessio
   const wrk = wrkBinary();
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT, url, '--', String(sessions)];
   const [cmd, argv] = cpus !== undefined ? ['taskset', ['-c', cpus, wrk, ...args]] : [wrk, args];
-  const cpuBefore = proxyPids.reduce((a, p) => a + cpuMsOf(p), 0);
+  const cpuBefore = proxyPids.reduce((a, p) => a + treeCpuMsOf(p), 0);
   return new Promise((resolve, reject) => {
     execFile(cmd, argv, { timeout: (seconds + 20) * 1000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wrk failed: ${err.message}\n${stdout}\n${stderr}`));
@@ -42,7 +42,7 @@ export function runWrk(url: string, connections: number, seconds: number, sessio
       if (!line) return reject(new Error(`wrk printed no WRK_JSON line:\n${stdout}\n${stderr}`));
       const j = JSON.parse(line.slice(9)) as Record<string, number>;
       const secs = (j.duration_us as number) / 1e6;
-      const cpuMs = proxyPids.reduce((a, p) => a + cpuMsOf(p), 0) - cpuBefore;
+      const cpuMs = proxyPids.reduce((a, p) => a + treeCpuMsOf(p), 0) - cpuBefore;
       const ms = (us: number | undefined) => Math.round((us ?? 0) / 10) / 100;
       const requests = j.requests as number;
       resolve({

@@ -10,6 +10,7 @@ import { refuseAtEdge } from './http/exchange.ts';
 import { clientErrorHandler, ConnectionCap, serverOptions, tooManyHeaders } from './http/limits.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
 import { checkOrigin, originPolicy } from './http/origin-guard.ts';
+import { lazyRequestLogger } from './logger.ts';
 
 /** `auth.hook` goes on every MCP route (onRequest): it verifies the token and sanitizes identity headers. */
 export type AppDeps = McpHandlerDeps & { logger: Logger; auth: AuthGuard };
@@ -41,6 +42,7 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     loggerInstance: deps.logger,
     // One line per request comes from http/exchange.ts instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.maxBodyBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: false, // answered below, JSON-RPC shaped

@@ -249,7 +249,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       identityJwks: () => guard.identityJwks(),
       status: { deps: statusDeps, policy, token: config.statusToken },
     });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, ...(config.listenReusePort ? { reusePort: true } : {}) });
     await admin.listen({ host: config.adminHost, port: config.adminPort });
   } catch (err) {
     const mcpListener = app;

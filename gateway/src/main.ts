@@ -1,10 +1,14 @@
 // The `mcp-gateway` command: configuration -> gateway -> signals. Exit codes: 0 after a clean shutdown,
 // 1 on a failure at runtime or start, 2 on invalid configuration.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { helpText } from './config/help.ts';
 import { startGateway } from './gateway.ts';
 import { createLogDestination, createLogger } from './logger.ts';
+import { defaultWorkerCount } from './workers/count.ts';
+import { runPrimary } from './workers/primary.ts';
+import { runWorker } from './workers/worker.ts';
 
 /** The package version, from package.json above this file (src/ in a checkout, dist/ when built). */
 function version(): string {
@@ -43,13 +47,17 @@ export async function main(argv: string[]): Promise<void> {
   const config = request.config;
   const logs = createLogDestination();
   const logger = createLogger(config.logLevel, logs);
-  if (config.auth === 'none' && !isLoopback(config.host)) {
+  // --workers: a worker (forked by the primary) runs a gateway; the primary runs none (gateway/src/workers/).
+  const workers = config.workers ?? (config.redisUrl ? defaultWorkerCount() : 1);
+  if (config.auth === 'none' && !isLoopback(config.host) && !cluster.isWorker) {
     logger.warn({ host: config.host }, 'MCP listener is not on loopback and auth is off (--auth none): anyone who can reach it can use every backend');
   }
 
-  let gateway;
+  let gateway: { close(): Promise<void> };
   try {
-    gateway = await startGateway(config, logger, version(), logs);
+    if (cluster.isWorker) gateway = await runWorker(config, logger, version(), logs);
+    else if (workers > 1) gateway = await runPrimary(config, workers, logger);
+    else gateway = await startGateway(config, logger, version(), logs);
   } catch (err) {
     logger.fatal({ err }, 'gateway failed to start');
     process.exit(1);
@@ -72,7 +80,12 @@ export async function main(argv: string[]): Promise<void> {
     );
   };
   process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  if (cluster.isWorker) {
+    // Ctrl-C reaches the whole process group: the primary turns it into one SIGTERM per worker. A worker
+    // whose primary is gone (its IPC channel closed) shuts down as on SIGTERM.
+    process.on('SIGINT', () => undefined);
+    process.on('disconnect', () => onSignal('SIGTERM'));
+  } else process.on('SIGINT', onSignal);
 }
 
 // Run when executed directly (node gateway/src/main.ts, or the bin script), not when imported.

@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { BENCH_HELP } from '../../bench/bench.ts';
 import { LOAD_HELP, parseLoadArgs, runLoad, writeReports, type LoadOptions } from '../../bench/load.ts';
 import { ProcessGroup } from '../../bench/lib/procs.ts';
 import type { ScenarioReport } from '../../bench/lib/run.ts';
@@ -34,7 +35,7 @@ function assertClean(r: ScenarioReport): void {
   assert.ok(r.requests > 0, `${r.scenario} -> ${r.target}: requests completed`);
 }
 
-describe('load harness smoke', { timeout: 170_000 }, () => {
+describe('load harness smoke', { timeout: 400_000 }, () => {
   before(() => requireBuiltGateway());
   after(async () => {
     await group.stopAll();
@@ -56,6 +57,43 @@ describe('load harness smoke', { timeout: 170_000 }, () => {
 
   test('steady through HAProxy and nginx with a lenient backend is clean', async () => {
     for (const target of ['haproxy', 'nginx'] as const) assertClean(await one({ scenarios: ['steady'], targets: [target], gateways: 1 }));
+  });
+
+  test('the floor proxy keeps sessions on the replica that minted them, with JSON and with SSE answers', async () => {
+    assertClean(await one({ scenarios: ['steady'], targets: ['floor'], backend: 'fast-strict', sessions: 16, gateways: 1 }));
+    assertClean(await one({ scenarios: ['steady'], targets: ['floor'], backend: 'fast-sse', gateways: 1 }));
+  });
+
+  test('SSE answers (one event per POST, as SDK servers give) through the gateway are clean', async () => {
+    assertClean(await one({ scenarios: ['steady'], targets: ['gateway'], backend: 'fast-sse', gateways: 1 }));
+  });
+
+  test('npm run bench: one short round per answer kind; ratios against the floor, charts in a self-contained page', async () => {
+    const out = join(tmp, 'bench');
+    const args = [join(REPO, 'bench/bench.ts'), '--rounds', '1', '--seconds', '1', '--warmup', '0', '--targets', 'direct,floor,gateway', '--no-stickiness', '--out', out];
+    const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 150_000 });
+    for (const kind of ['json', 'sse']) assert.match(stdout, new RegExp(`median of 1 round\\(s\\), ${kind} answers`));
+    assert.match(stdout, /gateway\/floor +throughput \d/);
+    const file = readdirSync(out).find((f) => f.endsWith('.html'));
+    assert.ok(file, 'the HTML report was written');
+    const html = readFileSync(join(out, file), 'utf8');
+    for (const label of ['max throughput (wrk, closed loop)', 'requests per proxy CPU-second', 'latency percentiles, side by side']) {
+      assert.match(html, new RegExp(`<svg[^>]*aria-label="${label.replace(/[()]/g, '\\$&')}"`));
+    }
+    assert.match(html, /gateway\/floor/);
+    assert.doesNotMatch(html, /<script|<link|src="http/, 'the page is self-contained');
+    const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as { summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }> };
+    assert.deepEqual(json.summaries.map((x) => x.kind), ['json', 'sse']);
+    for (const x of json.summaries) for (const t of ['direct', 'floor', 'gateway']) assert.ok((x.targets[t]?.rps ?? 0) > 0, `${x.kind} ${t} answered`);
+  });
+
+  test('bench --help documents every flag the parser accepts', () => {
+    const out = execFileSync(process.execPath, [join(REPO, 'bench/bench.ts'), '--help'], { encoding: 'utf8' });
+    assert.equal(out.trim(), BENCH_HELP.trim());
+    const source = readFileSync(join(REPO, 'bench/bench.ts'), 'utf8');
+    const flags = [...source.matchAll(/^ {6}'?([a-z-]+)'?: \{ type: '(?:string|boolean)'/gm)].map((m) => m[1]);
+    assert.ok(flags.length >= 10, `found the parser's flags: ${flags.join(' ')}`);
+    for (const f of flags) assert.match(BENCH_HELP, new RegExp(`--${f}\\b`), `--${f} is in --help`);
   });
 
   test('with a strict backend, hash-balancing HAProxy loses sessions and the harness reports it', async () => {

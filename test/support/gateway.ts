@@ -43,10 +43,12 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProcess> {
   ];
   const service = await spawnService(process.execPath, args, {
     cwd: REPO,
-    env: o.env,
-    ready: (l) => l.msg === 'gateway listening',
+    // One process unless a test asks for workers (--workers beats WORKERS): the tests read one process's logs.
+    env: { WORKERS: '1', ...o.env },
+    ready: (l) => l.msg === 'gateway listening' && l.worker === undefined,
   });
-  const ready = await service.waitFor((l) => l.msg === 'gateway listening');
+  // With --workers, each worker logs its own line (with `worker`); the primary's names the shared ports.
+  const ready = await service.waitFor((l) => l.msg === 'gateway listening' && l.worker === undefined);
   const adminUrl = `http://127.0.0.1:${ready.adminPort as number}`;
   return {
     mcpUrl: `http://127.0.0.1:${ready.mcpPort as number}/mcp`,

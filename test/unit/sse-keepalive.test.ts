@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { SseKeepAlive } from '../../gateway/src/mcp/sse-keepalive.ts';
+import { keepAliveWheel, SseKeepAlive } from '../../gateway/src/mcp/sse-keepalive.ts';
 
 /** Feeds chunks with pauses so that keep-alive ticks interleave with data; returns the output. */
 async function run(chunks: string[], intervalMs: number, pauseMs: number): Promise<string> {
@@ -66,4 +66,17 @@ test('property: removing the comments gives back exactly the input, in order', a
     }),
     { numRuns: 40 },
   );
+});
+
+test('one wheel per interval serves every stream; every idle stream gets its keep-alive', async () => {
+  const wheel = keepAliveWheel(8);
+  assert.equal(keepAliveWheel(8), wheel, 'the same wheel for the same interval');
+  const fired = new Map<number, number>();
+  const entries = Array.from({ length: 50 }, (_, i) => wheel.add(() => fired.set(i, (fired.get(i) ?? 0) + 1)));
+  assert.equal(wheel.size, 50);
+  const deadline = Date.now() + 10_000;
+  while (fired.size < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(fired.size, 50, 'every idle stream got its keep-alive');
+  for (const e of entries) e.cancel();
+  assert.equal(wheel.size, 0, 'cancelled entries leave the wheel (and its timer stops)');
 });

@@ -117,3 +117,25 @@ later variable's value, so the password stays in its Secret and never in a Confi
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+WORKERS (--workers): gateway.workers when set; else 1 without a shared store (the memory store is one per
+process); else the container's CPU limit rounded up ("500m" -> 1, "1.5" -> 2, 2 -> 2), or 1 without a CPU
+limit (one process, not one per CPU of whatever node the pod lands on).
+*/}}
+{{- define "mcp-session-gateway.workers" -}}
+{{- if .Values.gateway.workers -}}
+{{- .Values.gateway.workers | int -}}
+{{- else if not (include "mcp-session-gateway.sharedStore" .) -}}
+1
+{{- else -}}
+{{- $cpu := toString (dig "limits" "cpu" "" (.Values.resources | default dict)) -}}
+{{- if eq $cpu "" -}}
+1
+{{- else if hasSuffix "m" $cpu -}}
+{{- max 1 (div (add (atoi (trimSuffix "m" $cpu)) 999) 1000) -}}
+{{- else -}}
+{{- max 1 (ceil (float64 $cpu) | int) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

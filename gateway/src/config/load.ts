@@ -138,6 +138,9 @@ function crossCheck(c: GatewayConfig): string[] {
   for (const [given, option, mode] of belongs) {
     if (given && c.discovery !== mode) problems.push(`${option}: applies to --discovery ${mode} only, not ${c.discovery}`);
   }
+  if (c.workers !== undefined && c.workers > 1 && c.redisUrl === undefined) {
+    problems.push('--workers (WORKERS): more than one worker needs --redis-url (REDIS_URL): the in-memory store is one per process, so a session made on one worker would be unknown to the others');
+  }
   if (c.port !== 0 && c.port === c.adminPort && c.host === c.adminHost) {
     problems.push('--admin-port (ADMIN_PORT): must differ from --port: the admin port never serves MCP');
   }

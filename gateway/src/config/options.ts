@@ -93,6 +93,13 @@ export interface GatewayConfig extends AuthConfig {
   trustProxy: boolean;
   drainDelayMs: number;
   shutdownTimeoutMs: number;
+  /** Worker processes on the MCP port (gateway/src/workers/); undefined = the CPUs this process may use. */
+  workers: number | undefined;
+  /**
+   * Not an option: set for a worker process, whose MCP listener shares the port with its siblings
+   * (SO_REUSEPORT, one accept queue per worker, the kernel spreads the connections).
+   */
+  listenReusePort?: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   metricsToolLimit: number;
   sessionRecovery: boolean;
@@ -386,6 +393,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'trustProxy', flag: 'trust-proxy', env: 'TRUST_PROXY', defaultText: 'false', boolean: true, help: 'Trust X-Forwarded-* from the client side (the gateway runs behind another proxy).', parse: parseBoolean },
   { key: 'drainDelayMs', flag: 'drain-delay', env: 'DRAIN_DELAY', defaultText: '0s', help: 'On SIGTERM, time to keep serving while reporting not-ready (lets endpoints update) before closing.', parse: duration },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout', env: 'SHUTDOWN_TIMEOUT', defaultText: '20s', help: 'On SIGTERM, longest wait for in-flight requests before connections are closed.', parse: nonZeroDuration },
+  {
+    key: 'workers',
+    flag: 'workers',
+    env: 'WORKERS',
+    defaultText: '(the CPUs this process may use; 1 without --redis-url)',
+    help: 'Gateway processes on one port (SO_REUSEPORT on Linux, else the cluster module), each with its own store connections; the admin port aggregates /metrics. 1 = one process. More than 1 needs --redis-url.',
+    parse: positive(1024),
+  },
   // Auth (gateway/src/auth/; README "Auth"): the gateway as an OAuth 2.1 resource server (MCP authorization spec).
   { key: 'auth', flag: 'auth', env: 'AUTH', defaultText: 'none', help: `Bearer auth on the MCP port: ${AUTH_MODES.join(', ')}.`, parse: (r) => parseEnum(r, AUTH_MODES) },
   { key: 'resourceUrl', flag: 'resource-url', env: 'RESOURCE_URL', defaultText: '(none)', help: 'Public URL of the MCP endpoint (e.g. https://mcp.example.com/mcp): the token audience and the protected resource (RFC 8707, RFC 9728).', parse: parseResourceUrl },

@@ -105,9 +105,8 @@ export class Exchange {
     const method = methodLabel(this.httpMethod, this.rpcMethod, this.isResponseOnly);
     const status = this.res.headersSent ? this.res.statusCode : 0;
     const m = this.#deps.metrics;
-    m.requests.inc({ method, tool: this.#deps.toolNames.label(this.tool), status: String(status) });
     const headersAt = this.#headersAt ?? performance.now();
-    m.requestDuration.observe({ method }, (headersAt - this.#start) / 1000);
+    m.countRequest(method, this.#deps.toolNames.label(this.tool), status, (headersAt - this.#start) / 1000);
     this.#deps.traffic?.record({ backend: this.backend, route: this.route, status, latencyMs: headersAt - this.#start, clientClosed: this.outcome === 'client-closed' });
 
     const line: Record<string, unknown> = {

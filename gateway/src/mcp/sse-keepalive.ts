@@ -3,25 +3,95 @@
 // comment written between events changes nothing a client sees. The MCP 2026-07-28 transport recommends
 // exactly this for long-lived streams. Bytes from the backend pass through untouched and in order; a
 // comment is only ever written at an event boundary, never inside an event.
+//
+// One timer wheel per interval serves every stream (issue 17): a stream's data only resets a counter, and
+// the wheel's single timer visits the streams a few times per interval. A timer per stream, refreshed on
+// every chunk, cost more than the rest of an SDK-style answer (one event, then the end) in the CPU profile.
 import { Transform, type TransformCallback } from 'node:stream';
 
-const COMMENT = Buffer.from(': keep-alive\n\n');
+export const KEEP_ALIVE_COMMENT = Buffer.from(': keep-alive\n\n');
 
-export class SseKeepAlive extends Transform {
+/** Visits per interval: a keep-alive goes out after between 1 and 1 + 1/TICKS intervals of silence. */
+const TICKS = 4;
+
+/** A stream's place on a wheel: `touch()` on activity, `cancel()` when the stream is over. */
+export interface KeepAliveEntry {
+  touch(): void;
+  cancel(): void;
+}
+
+class Entry implements KeepAliveEntry {
+  idle = 0;
+  readonly wheel: KeepAliveWheel;
+  readonly fire: () => void;
+  constructor(wheel: KeepAliveWheel, fire: () => void) {
+    this.wheel = wheel;
+    this.fire = fire;
+  }
+  touch(): void {
+    this.idle = 0;
+  }
+  cancel(): void {
+    this.wheel.remove(this);
+  }
+}
+
+export class KeepAliveWheel {
+  readonly #entries = new Set<Entry>();
+  readonly #tickMs: number;
   #timer: NodeJS.Timeout | undefined;
-  /** Last up to four bytes written, to tell whether the output ends on an event boundary. */
-  #tail: Buffer = Buffer.alloc(0);
-  readonly #onKeepAlive: (() => void) | undefined;
-  /** Sees every chunk from the backend, in order, before it is passed on; must not modify it. */
-  tap: ((chunk: Buffer) => void) | undefined;
 
-  constructor(intervalMs: number, onKeepAlive?: () => void) {
-    super();
-    this.#onKeepAlive = onKeepAlive;
-    if (intervalMs > 0) {
-      this.#timer = setInterval(() => this.#tick(), intervalMs);
+  constructor(intervalMs: number) {
+    this.#tickMs = Math.max(1, Math.floor(intervalMs / TICKS));
+  }
+
+  add(fire: () => void): KeepAliveEntry {
+    const e = new Entry(this, fire);
+    this.#entries.add(e);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#tick(), this.#tickMs);
       this.#timer.unref();
     }
+    return e;
+  }
+
+  remove(e: Entry): void {
+    this.#entries.delete(e);
+    if (this.#entries.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #tick(): void {
+    for (const e of this.#entries) {
+      if (++e.idle <= TICKS) continue;
+      e.idle = 0;
+      e.fire();
+    }
+  }
+}
+
+const wheels = new Map<number, KeepAliveWheel>();
+
+/** The process's wheel for this interval (one per distinct --sse-keepalive value: in practice one). */
+export function keepAliveWheel(intervalMs: number): KeepAliveWheel {
+  let w = wheels.get(intervalMs);
+  if (!w) wheels.set(intervalMs, (w = new KeepAliveWheel(intervalMs)));
+  return w;
+}
+
+/** Whether the bytes seen so far end on an SSE event boundary (a blank line), from their last four bytes. */
+export class EventBoundary {
+  #tail: Buffer = Buffer.alloc(0);
+
+  note(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.#tail = chunk.length >= 4 ? chunk.subarray(chunk.length - 4) : Buffer.concat([this.#tail, chunk]).subarray(-4);
   }
 
   /** True before any data, or after a blank line (LF LF, CR CR, or CRLF CRLF) ended an event. */
@@ -34,13 +104,32 @@ export class SseKeepAlive extends Transform {
     if (last === 0x0d && prev === 0x0d) return true; // \r\r
     return t.length >= 4 && t[t.length - 4] === 0x0d && t[t.length - 3] === 0x0a && prev === 0x0d && last === 0x0a;
   }
+}
+
+/** The same as a Transform, for pipelines (proxy/relay.ts pumps by hand with EventBoundary and the wheel). */
+export class SseKeepAlive extends Transform {
+  readonly #boundary = new EventBoundary();
+  #entry: KeepAliveEntry | undefined;
+  readonly #onKeepAlive: (() => void) | undefined;
+  /** Sees every chunk from the backend, in order, before it is passed on; must not modify it. */
+  tap: ((chunk: Buffer) => void) | undefined;
+
+  constructor(intervalMs: number, onKeepAlive?: () => void) {
+    super();
+    this.#onKeepAlive = onKeepAlive;
+    if (intervalMs > 0) this.#entry = keepAliveWheel(intervalMs).add(() => this.#tick());
+  }
+
+  get atBoundary(): boolean {
+    return this.#boundary.atBoundary;
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (chunk.length > 0) {
       this.tap?.(chunk);
-      this.#tail = chunk.length >= 4 ? chunk.subarray(chunk.length - 4) : Buffer.concat([this.#tail, chunk]).subarray(-4);
+      this.#boundary.note(chunk);
       // Activity: the next keep-alive is due a whole interval from now.
-      this.#timer?.refresh();
+      this.#entry?.touch();
     }
     done(null, chunk);
   }
@@ -58,12 +147,12 @@ export class SseKeepAlive extends Transform {
   #tick(): void {
     // Skip a tick while a write is backed up (the client is not reading) or an event is half-written.
     if (!this.atBoundary || this.writableNeedDrain || this.readableLength > 0) return;
-    this.push(COMMENT);
+    this.push(KEEP_ALIVE_COMMENT);
     this.#onKeepAlive?.();
   }
 
   #stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#entry?.cancel();
+    this.#entry = undefined;
   }
 }

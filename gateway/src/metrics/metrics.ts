@@ -29,6 +29,11 @@ export interface GatewayMetrics {
   /** Refreshes the sessions-active gauge at scrape time (set by the composition root). */
   collectSessions: (() => Promise<void>) | undefined;
   authFailures: Counter<'reason'>;
+  /**
+   * The per-request pair (requests counter, duration histogram) through cached label children: the
+   * hot path's two label hashes per response were measurable in the bench profile (issue 17).
+   */
+  countRequest(method: string, tool: string, status: number, seconds: number): void;
   /** Starts every series a backend has, at 0. */
   addBackend(id: string): void;
   /** Drops the series of a backend that left discovery (bounded cardinality as pods come and go). */
@@ -37,10 +42,14 @@ export interface GatewayMetrics {
   setBackendState(id: string, state: BackendState): void;
 }
 
+const MAX_CACHED_CHILDREN = 10_000;
+
 export function createMetrics(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}): GatewayMetrics {
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
+  const requestChildren = new Map<string, Counter.Internal>();
+  const durationChildren = new Map<string, Histogram.Internal<'method'>>();
   const m: GatewayMetrics = {
     registry,
     requests: new Counter({
@@ -62,6 +71,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Sessions bound per backend, as the session store counts them (global with Redis, per replica in memory).',
       labelNames: ['backend'],
       registers,
+      // --workers: every worker reads the same count from the store; the admin port shows it once, not N times.
+      aggregator: 'max',
       // Counted when scraped, so a scrape never shows a stale count.
       async collect() {
         await m.collectSessions?.();
@@ -122,6 +133,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: '1 when this replica has the backend in rotation (state serving), 0 when ejected or lost.',
       labelNames: ['backend'],
       registers,
+      // --workers: 1 when a worker of this replica considers it healthy (each probes on its own).
+      aggregator: 'max',
     }),
     backendState: new Gauge({
       name: 'mcp_gateway_backend_state',
@@ -161,6 +174,20 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['reason'],
       registers,
     }),
+    countRequest(method, tool, status, seconds) {
+      const key = `${method}\u0000${tool}\u0000${status}`;
+      let child = requestChildren.get(key);
+      if (!child) {
+        // Label values are bounded (labels.ts, tool-names.ts), so is this cache; the guard is belt and braces.
+        if (requestChildren.size >= MAX_CACHED_CHILDREN) requestChildren.clear();
+        child = m.requests.labels(method, tool, String(status));
+        requestChildren.set(key, child);
+      }
+      child.inc();
+      let timer = durationChildren.get(method);
+      if (!timer) durationChildren.set(method, (timer = m.requestDuration.labels(method)));
+      timer.observe(seconds);
+    },
     addBackend(id) {
       m.sessionsCreated.inc({ backend: id }, 0);
       m.sessionsActive.set({ backend: id }, 0);

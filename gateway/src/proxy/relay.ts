@@ -7,7 +7,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
-import { SseKeepAlive } from '../mcp/sse-keepalive.ts';
+import { EventBoundary, KEEP_ALIVE_COMMENT, keepAliveWheel, type SseKeepAlive } from '../mcp/sse-keepalive.ts';
 import { discardBody } from './discard.ts';
 import { downstreamHeaders } from './headers.ts';
 
@@ -43,19 +43,21 @@ export async function relayResponse(upstream: Dispatcher.ResponseData, res: Serv
   const headers = downstreamHeaders(upstream.headers);
   // Tell any proxy in front of us not to buffer the stream either (the MCP transport spec recommends it).
   if (sse) headers['x-accel-buffering'] = 'no';
-  for (const [k, v] of Object.entries(opts.overrideHeaders ?? {})) {
-    if (v === undefined) delete headers[k];
-    else headers[k] = v;
+  const override = opts.overrideHeaders;
+  if (override) {
+    for (const k in override) {
+      const v = override[k];
+      if (v === undefined) delete headers[k];
+      else headers[k] = v;
+    }
   }
   res.writeHead(upstream.statusCode, headers);
   const filter = opts.bodyFilter?.(sse);
   if (!sse) return filter ? relayFiltered(upstream.body, filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
   res.flushHeaders(); // the client learns at once that its stream is open
-  const keepAlive = new SseKeepAlive(opts.sseKeepAliveMs);
-  if (opts.sseTap) keepAlive.tap = opts.sseTap;
   try {
-    return await relayStream(upstream.body, filter, keepAlive, res, opts);
+    return await relayStream(upstream.body, filter, res, opts);
   } finally {
     opts.onStreamClose?.();
   }
@@ -131,44 +133,73 @@ async function relayFiltered(body: Readable, filter: Transform, res: ServerRespo
 }
 
 /**
- * A stream (SSE): piped by hand rather than with pipeline(), so that a graceful stop can end the client's
- * response cleanly (terminating chunk, clients reconnect and resume) instead of tearing it down.
+ * A stream (SSE): pumped by hand (no Transform, no pipe; a stream's keep-alive is an entry on the shared
+ * timer wheel), so that an SDK-style answer (one event, then the end) costs little more than a JSON body,
+ * and so that a graceful stop can end the client's response cleanly (terminating chunk, clients reconnect
+ * and resume) instead of tearing it down. Keep-alive comments go out only at event boundaries and never
+ * while a write is backed up.
  */
-function relayStream(body: Readable, filter: Transform | undefined, keepAlive: SseKeepAlive, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
+function relayStream(body: Readable, filter: Transform | undefined, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     let outcome: RelayOutcome | undefined;
     let stopping = false;
     const settle = (o: RelayOutcome) => (outcome ??= o);
+    const source: Readable = filter ? body.pipe(filter) : body;
+    const boundary = new EventBoundary();
+    const tap = opts.sseTap;
+    const keepAlive =
+      opts.sseKeepAliveMs > 0
+        ? keepAliveWheel(opts.sseKeepAliveMs).add(() => {
+            if (boundary.atBoundary && !res.writableNeedDrain && !res.writableEnded) res.write(KEEP_ALIVE_COMMENT);
+          })
+        : undefined;
+    const onData = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      keepAlive?.touch();
+      boundary.note(chunk);
+      tap?.(chunk);
+      if (!res.write(chunk)) source.pause();
+    };
+    const onDrain = () => source.resume();
+    const detach = () => {
+      keepAlive?.cancel();
+      source.off('data', onData);
+      res.off('drain', onDrain);
+    };
     const fail = (error: unknown) => {
       if (stopping) return;
       // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
       // resume elsewhere.
       settle({ result: 'upstream-failed', error });
+      detach();
       filter?.destroy();
-      keepAlive.destroy();
       res.destroy();
       discardBody(body);
     };
+    source.on('data', onData);
+    res.on('drain', onDrain);
+    source.once('end', () => {
+      detach();
+      res.end();
+    });
     body.on('error', fail);
     filter?.on('error', fail);
     res.on('error', () => undefined); // the client's socket failing is reported through 'close'
     res.once('close', () => {
+      detach();
       if (!res.writableFinished) {
         settle({ result: 'client-closed' });
         discardBody(body);
         filter?.destroy();
-        keepAlive.destroy();
       }
       resolve(settle({ result: 'complete' }));
     });
-    const source = filter ? body.pipe(filter) : body;
     opts.onStreamOpen?.(() => {
       stopping = true;
-      source.unpipe(keepAlive);
+      detach();
       discardBody(body);
       filter?.destroy();
-      keepAlive.end();
+      res.end();
     });
-    source.pipe(keepAlive).pipe(res);
   });
 }
