@@ -12,6 +12,8 @@ import type { UpstreamRequest } from '../proxy/send.ts';
 import type { Placement } from '../routing/placement.ts';
 import type { SessionDirectory } from '../routing/session-directory.ts';
 import type { SessionRecovery } from '../routing/session-recovery.ts';
+import type { ToolReplaySafety } from '../routing/session-resume-policy.ts';
+import type { SessionResumer } from '../routing/session-resume.ts';
 import type { RequestTracing } from '../tracing/tracing.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import type { CheckedRequest } from './edge-checks.ts';
@@ -34,6 +36,10 @@ export interface McpHandlerDeps {
   quotas: Quotas;
   /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
   recovery: SessionRecovery | undefined;
+  /** Resumes sessions of lost backends elsewhere; absent unless --session-resume reinitialize (issue 16). */
+  resumer?: SessionResumer | undefined;
+  /** Which tools' calls may be sent twice (learned from tools/list); with `resumer`. */
+  toolSafety?: ToolReplaySafety | undefined;
 }
 
 /** One request being routed. */

@@ -2,7 +2,7 @@
 // several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
+import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, RESUME_OUTCOMES, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   sessionMisses: Counter;
   sessionBackendUnseen: Counter;
   sessionRecoveries: Counter<'result'>;
+  sessionsResumed: Counter<'outcome'>;
   sessionWriteBacks: Counter;
   limitRejections: Counter<'limit'>;
   streamsOpen: Gauge;
@@ -89,6 +90,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['result'],
       registers,
     }),
+    sessionsResumed: new Counter({
+      name: 'mcp_gateway_sessions_resumed_total',
+      help: 'Sessions of a lost backend (--session-resume reinitialize): resumed on another backend; the request that found it lost replayed there, or not_replayed (answered "may or may not have run"); failed resumes (answered 404).',
+      labelNames: ['outcome'],
+      registers,
+    }),
     sessionWriteBacks: new Counter({
       name: 'mcp_gateway_session_writebacks_total',
       help: 'Bindings this replica wrote back after the session store lost its data (restart, flush).',
@@ -154,6 +161,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   for (const operation of STORE_OPERATIONS) m.storeErrors.inc({ operation }, 0);
   for (const limit of LIMITS) m.limitRejections.inc({ limit }, 0);
   for (const result of RECOVERY_RESULTS) m.sessionRecoveries.inc({ result }, 0);
+  for (const outcome of RESUME_OUTCOMES) m.sessionsResumed.inc({ outcome }, 0);
   for (const reason of AUTH_FAILURE_REASONS) m.authFailures.inc({ reason }, 0);
   return m;
 }

@@ -28,6 +28,12 @@ export interface RelayOptions {
    * endpoint rewrite, the task-handle watch. Its output is what the client receives.
    */
   bodyFilter?: (sse: boolean) => Transform | undefined;
+  /**
+   * SSE only (session resume, issue 16): when the backend breaks the stream, what the client gets instead
+   * of a cut: SSE text to end the stream with, or another SSE body to continue it (its events follow),
+   * or undefined to cut it after all. The outcome still says the upstream failed.
+   */
+  sseContinue?: (error: unknown) => Promise<Readable | string | undefined>;
 }
 
 export type RelayOutcome = { result: 'complete' } | { result: 'client-closed' } | { result: 'upstream-failed'; error: unknown };
@@ -139,15 +145,38 @@ function relayStream(body: Readable, filter: Transform | undefined, keepAlive: S
     let outcome: RelayOutcome | undefined;
     let stopping = false;
     const settle = (o: RelayOutcome) => (outcome ??= o);
-    const fail = (error: unknown) => {
-      if (stopping) return;
-      // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
-      // resume elsewhere.
-      settle({ result: 'upstream-failed', error });
+    let continuing = false;
+    const cut = () => {
       filter?.destroy();
       keepAlive.destroy();
       res.destroy();
       discardBody(body);
+    };
+    const fail = (error: unknown) => {
+      if (stopping || continuing) return;
+      // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
+      // resume elsewhere; or, with session resume, end or continue it with what the resume answers.
+      settle({ result: 'upstream-failed', error });
+      if (!opts.sseContinue || res.destroyed) return cut();
+      continuing = true;
+      source.unpipe(keepAlive);
+      discardBody(body);
+      filter?.destroy();
+      void opts.sseContinue(error).then(
+        (next) => continueWith(next),
+        () => cut(),
+      );
+    };
+    const continueWith = (next: Readable | string | undefined) => {
+      if (next === undefined || res.destroyed) {
+        if (typeof next === 'object') discardBody(next);
+        return cut();
+      }
+      // A half-written event is ended first (a blank line), so the next event starts on its own.
+      if (!keepAlive.atBoundary) keepAlive.write('\n\n');
+      if (typeof next === 'string') return void keepAlive.end(next);
+      next.on('error', () => cut());
+      next.pipe(keepAlive);
     };
     body.on('error', fail);
     filter?.on('error', fail);
