@@ -27,6 +27,8 @@ const MAX_WRAPPED_ANSWER = 4 << 20;
 /** Largest answer to a state-setting request read to see whether the backend accepted it. */
 const MAX_STATE_ANSWER = 16 * 1024;
 const PROBE_TIMEOUT_MS = 2000;
+const PROBE_ATTEMPTS = 4;
+const PROBE_RETRY_MS = 250;
 
 /** The request as the session's backend must see it: with the upstream session id, after a resume. */
 export function forBackend(upstream: UpstreamRequest, record: SessionRecord): UpstreamRequest {
@@ -165,9 +167,21 @@ async function sendTo(ctx: RouteContext, record: SessionRecord, fromStart: boole
   }
 }
 
-/** Does `backend` still hold the upstream session? A ping says (MCP "Ping"; 404 = unknown session). */
+/**
+ * Does `backend` still hold the upstream session? A ping says (MCP "Ping"; 404 = unknown session). Asked
+ * right after the break, a dying process may still reset a connection it accepted: such an answer is asked
+ * again, a few times, before it counts as "unknown".
+ */
 async function probe(ctx: RouteContext, backend: Backend, upstreamId: string): Promise<'holds' | 'lost' | 'unknown'> {
-  const { checked } = ctx;
+  for (let attempt = 1; ; attempt++) {
+    const verdict = await probeOnce(ctx, backend, upstreamId);
+    if (verdict !== 'retry') return verdict;
+    if (attempt >= PROBE_ATTEMPTS) return 'unknown';
+    await new Promise((r) => setTimeout(r, PROBE_RETRY_MS));
+  }
+}
+
+async function probeOnce(ctx: RouteContext, backend: Backend, upstreamId: string): Promise<'holds' | 'lost' | 'unknown' | 'retry'> {
   try {
     const res = await backend.pool.request({
       method: 'POST',
@@ -177,7 +191,7 @@ async function probe(ctx: RouteContext, backend: Backend, upstreamId: string): P
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
         [H.SESSION_ID]: upstreamId,
-        ...(checked.protocolVersion ? { [H.PROTOCOL_VERSION]: checked.protocolVersion } : {}),
+        ...(ctx.checked.protocolVersion ? { [H.PROTOCOL_VERSION]: ctx.checked.protocolVersion } : {}),
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 'mcp-gateway-resume-probe', method: 'ping' }),
       headersTimeout: PROBE_TIMEOUT_MS,
@@ -187,8 +201,10 @@ async function probe(ctx: RouteContext, backend: Backend, upstreamId: string): P
     if (res.statusCode === 404) return 'lost';
     return res.statusCode >= 200 && res.statusCode < 300 ? 'holds' : 'unknown';
   } catch (err) {
+    const { kind } = classifyUpstreamError(err);
     // Nothing listens at its address any more (the process died): proof the session went with it.
-    return classifyUpstreamError(err).kind === 'connect' ? 'lost' : 'unknown';
+    if (kind === 'connect') return 'lost';
+    return kind === 'timeout' ? 'unknown' : 'retry';
   }
 }
 
