@@ -4,7 +4,8 @@
 // one in flight at the kill), a non-idempotent call in flight gets -32010 and is never run twice, and the
 // session's next call works. With `off`, the same sessions answer 404 as before.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,10 +13,32 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, type TestClient } from '../support/mcp-client.ts';
 import { metricSum, parsePrometheus } from '../support/prom.ts';
 import { sessionStatus } from '../support/raw-mcp.ts';
+import { REPO } from '../support/backends.ts';
+import { spawnService, type Service } from '../support/process.ts';
 import { startTopology, type Topology } from '../support/topology.ts';
 import { eventually } from '../support/wait.ts';
 
 const SESSIONS = 30;
+const PYTHON_SESSIONS = 10;
+
+/** The pinned virtualenv with the official Python SDK (scripts/python-venv.sh creates it once). */
+function pythonWithMcp(): string {
+  try {
+    return execFileSync('bash', [join(REPO, 'scripts/python-venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  } catch (err) {
+    throw new Error(`the official Python MCP SDK is needed: run scripts/python-venv.sh (needs python3 >= 3.10 with venv): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+interface PythonDone {
+  event: 'done';
+  i: number;
+  first?: string;
+  last?: string;
+  sessionIds?: string[];
+  calls?: number;
+  errors: string[];
+}
 
 /** Runs of `increment` for `key`, from the side-effects file every backend appends to (survives SIGKILL). */
 function runsOf(file: string, key: string): number {
@@ -73,6 +96,15 @@ describe('session resume: a backend SIGKILLed mid-run, 2 gateways, redis', () =>
     assert.ok(victims.length >= 3, `enough sessions live on b (${victims.length})`);
     const [unsafe, safe] = victims as [TestClient, TestClient];
 
+    // 10 sessions of the official Python SDK in the same run, spread over both gateways.
+    const stopFile = join(dir, 'python-stop');
+    const py: Service = await spawnService(pythonWithMcp(), [join(REPO, 'test/support/python/resume_clients.py'), ...topo.entries(), '--sessions', String(PYTHON_SESSIONS), '--stop-file', stopFile], { cwd: REPO });
+    const pyReady = await eventually('the Python sessions to be ready', () => {
+      const ready = py.json().filter((l) => l.event === 'ready');
+      return ready.length === PYTHON_SESSIONS && ready;
+    }, { timeoutMs: 120_000 });
+    const pyOnB = pyReady.filter((l) => l.replica === 'b').length;
+
     // Read-only traffic on every session, throughout the kill: none of it may fail.
     let running = true;
     const errors: string[] = [];
@@ -107,7 +139,11 @@ describe('session resume: a backend SIGKILLed mid-run, 2 gateways, redis', () =>
     );
     assert.ok(err instanceof McpError, `the in-flight call gets a JSON-RPC error (${String(err)})`);
     assert.equal(err.code, -32010, 'the documented code: it may or may not have run');
-    assert.notEqual((await safeCall).replica, 'b', 'the read-only call in flight was answered by a live replica');
+    const safeAnswer = await safeCall.catch((e: unknown) => {
+      const why = topo.gateways.flatMap((g) => g.service.json().filter((l) => l.level === 'warn' || l.level === 40));
+      assert.fail(`the read-only call in flight must be answered, not fail (${String(e)}); gateway warnings: ${JSON.stringify(why.slice(-20))}`);
+    });
+    assert.notEqual(safeAnswer.replica, 'b', 'the read-only call in flight was answered by a live replica');
 
     for (const v of victims) {
       const after = await v.call<{ replica: string }>('whoami');
@@ -121,6 +157,18 @@ describe('session resume: a backend SIGKILLed mid-run, 2 gateways, redis', () =>
     assert.equal(runsOf(effects, 'in-flight'), 1, 'the side-effect call ran exactly once: on b, before the kill');
 
     running = false;
+    writeFileSync(stopFile, 'stop');
+    const pyDone = (await eventually('the Python sessions to finish', () => py.json().some((l) => l.event === 'finished') && py.json(), { timeoutMs: 120_000 })).filter(
+      (l) => l.event === 'done',
+    ) as unknown as PythonDone[];
+    await py.stop();
+    assert.equal(pyDone.length, PYTHON_SESSIONS);
+    for (const d of pyDone) {
+      assert.deepEqual(d.errors, [], `Python session ${d.i} saw no error`);
+      assert.equal(d.sessionIds?.length, 1, 'a Python session sends one Mcp-Session-Id all along');
+      assert.notEqual(d.last, 'b');
+      assert.ok((d.calls ?? 0) > 0);
+    }
     const counts = await Promise.all(background);
     assert.deepEqual(errors, [], 'no read-only call saw an error');
     assert.ok(counts.every((n) => n > 0), 'every session kept working throughout');
@@ -129,12 +177,12 @@ describe('session resume: a backend SIGKILLed mid-run, 2 gateways, redis', () =>
     }
 
     const totals = await resumedTotals(topo);
-    assert.equal(totals.resumed, victims.length, 'each session of b resumed exactly once, across both gateways');
+    assert.equal(totals.resumed, victims.length + pyOnB, 'each session of b (TypeScript and Python) resumed exactly once, across both gateways');
     assert.equal(totals.failed, 0);
     assert.ok(totals.not_replayed >= 1, 'the side-effect call counted as not replayed');
     assert.ok(totals.replayed >= 1, 'requests that found their session lost were sent on');
     const logged = topo.gateways.flatMap((g) => g.service.json().filter((l) => l.msg === 'session resumed on another backend'));
-    assert.equal(logged.length, victims.length, 'one log line per resume');
+    assert.equal(logged.length, victims.length + pyOnB, 'one log line per resume');
     assert.ok(logged.every((l) => topo.backendName(l.from as string) === 'b' && topo.backendName(l.to as string) !== 'b'), 'naming the old and the new backend');
     await Promise.all(clients.map((c) => c.close()));
   });
