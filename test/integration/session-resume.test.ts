@@ -69,7 +69,8 @@ describe('session resume: a backend SIGKILLed mid-run, 2 gateways, redis', () =>
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'resume-'));
     effects = join(dir, 'side-effects.jsonl');
-    topo = await startTopology({ store: 'redis', gatewayArgs: ['--session-resume', 'reinitialize'], backendArgs: ['--side-effects-file', effects] });
+    // A generous store timeout: 40 sessions on a shared 2-core machine; store outages are another test's subject.
+    topo = await startTopology({ store: 'redis', gatewayArgs: ['--session-resume', 'reinitialize', '--store-timeout', '5s'], backendArgs: ['--side-effects-file', effects] });
   });
   after(async () => {
     await topo?.stop();

@@ -138,6 +138,7 @@ async function resumeOr404(ctx: RouteContext, sid: string, record: SessionRecord
     });
   } catch (err) {
     if (!(err instanceof ResumeFailed)) throw err;
+    if (!err.final) throw new GatewayError('NO_BACKEND', 'the session could not be resumed yet', { cause: err });
     // As without resume: the session went with its backend, and 404 tells the client to initialize again.
     if (await d.directory.unbind(sid, record.backend, record.principal)) d.metrics.sessionsLost.inc({ reason: 'backend_down' });
     throw new GatewayError('SESSION_NOT_FOUND');

@@ -92,7 +92,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     }),
     sessionsResumed: new Counter({
       name: 'mcp_gateway_sessions_resumed_total',
-      help: 'Sessions of a lost backend (--session-resume reinitialize): resumed on another backend; the request that found it lost replayed there, or not_replayed (answered "may or may not have run"); failed resumes (answered 404).',
+      help: 'Sessions of a lost backend (--session-resume reinitialize): resumed on another backend; the request that found it lost replayed there, or not_replayed (answered "may or may not have run"); failed resume attempts (404 when the session cannot be resumed, else 503 and tried again).',
       labelNames: ['outcome'],
       registers,
     }),

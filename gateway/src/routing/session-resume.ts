@@ -31,8 +31,18 @@ export interface ResumeContext {
   log: { warn(details: Record<string, unknown>, message: string): void };
 }
 
-/** Thrown when a session cannot be resumed; the caller answers as it would without resume. */
-export class ResumeFailed extends Error {}
+/**
+ * Thrown when a session cannot be resumed. `final`: it never will be (unbound meanwhile, no backend takes
+ * it), and the caller answers as it would without resume (404). Otherwise (the store did not answer, another
+ * replica is still at it) the binding stays and the caller answers 503 + Retry-After: the next request tries again.
+ */
+export class ResumeFailed extends Error {
+  readonly final: boolean;
+  constructor(message: string, final: boolean) {
+    super(message);
+    this.final = final;
+  }
+}
 
 /** Largest initialize answer read (to learn the negotiated protocol version). */
 const MAX_INIT_ANSWER = 256 * 1024;
@@ -72,19 +82,29 @@ export class SessionResumer {
   }
 
   async #resume(id: string, lost: SessionRecord, ctx: ResumeContext): Promise<SessionRecord> {
-    if (await this.#directory.claimResume(id, this.#o.timeoutMs)) return this.#resumeClaimed(id, lost, ctx);
+    if (await this.#claim(id)) return this.#resumeClaimed(id, lost, ctx);
     // Another replica holds the claim: its new binding appears in the store within the claim's lifetime.
     const deadline = Date.now() + this.#o.timeoutMs + 1000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, this.#o.pollMs));
-      const current = await this.#directory.reread(id);
-      if (!current) break;
+      const current = await this.#directory.reread(id).catch(() => lost);
+      if (!current) throw new ResumeFailed('the session was unbound meanwhile', true);
       if (!sameUpstream(current, lost)) return current;
       // The winner gave up (its claim is gone and nothing moved): take over rather than wait it out.
-      if (await this.#directory.claimResume(id, this.#o.timeoutMs)) return this.#resumeClaimed(id, lost, ctx);
+      if (await this.#claim(id)) return this.#resumeClaimed(id, lost, ctx);
     }
     this.#count('failed');
-    throw new ResumeFailed('another replica did not finish resuming the session');
+    throw new ResumeFailed('another replica did not finish resuming the session', false);
+  }
+
+  /** Takes the claim; a store that does not answer is reported as a failure to try again, not a verdict. */
+  async #claim(id: string): Promise<boolean> {
+    try {
+      return await this.#directory.claimResume(id, this.#o.timeoutMs);
+    } catch (err) {
+      this.#count('failed');
+      throw new ResumeFailed(`the session store did not answer: ${(err as Error).message}`, false);
+    }
   }
 
   async #resumeClaimed(id: string, seen: SessionRecord, ctx: ResumeContext): Promise<SessionRecord> {
@@ -93,7 +113,7 @@ export class SessionResumer {
       // The claim is ours; the binding may have moved since it was read (another replica resumed it and
       // dropped its claim just before ours): then it is used as it is.
       const lost = await this.#directory.reread(id);
-      if (!lost) throw new ResumeFailed('the session was unbound meanwhile');
+      if (!lost) throw new ResumeFailed('the session was unbound meanwhile', true);
       if (!sameUpstream(lost, seen)) return lost;
       const opened = await this.#openElsewhere(lost, ctx);
       const { backend, upstreamId } = opened;
@@ -107,7 +127,7 @@ export class SessionResumer {
       opened.hold.done();
       if (!bound) {
         void this.#release(backend, upstreamId);
-        throw new ResumeFailed('the session was unbound meanwhile');
+        throw new ResumeFailed('the session was unbound meanwhile', true);
       }
       released = true;
       this.#placement.noteUnbound(lost.backend);
@@ -120,7 +140,8 @@ export class SessionResumer {
     } catch (err) {
       if (!(err instanceof ResumeFailed)) ctx.log.warn({ session: shortId(id), err: (err as Error).message }, 'session resume failed');
       this.#count('failed');
-      throw err instanceof ResumeFailed ? err : new ResumeFailed((err as Error).message);
+      // Store trouble (or anything unexpected) is not a verdict on the session: it may be resumed next time.
+      throw err instanceof ResumeFailed ? err : new ResumeFailed((err as Error).message, false);
     } finally {
       if (!released) await this.#directory.releaseClaim(id);
     }
@@ -146,7 +167,7 @@ export class SessionResumer {
       throw err;
     }
     hold.done();
-    throw new ResumeFailed('no live backend accepted the resumed session');
+    throw new ResumeFailed('no live backend accepted the resumed session', true);
   }
 
   /** Opens the upstream session on `backend`: initialize, initialized, then the recorded state requests. */
