@@ -57,6 +57,26 @@ export async function forwardResumed(ctx: RouteContext, sid: string, record: Ses
   return relayWith(ctx, sid, resumed, backend, sent);
 }
 
+/**
+ * The session's backend is marked down here, which may be suspicion only (a probe timed out during a GC
+ * pause): moving a live session would split it. So the backend is asked first: it still holds the session
+ * -> the request goes there; it refuses connections or answers 404 (proof of loss) -> resume; no answer ->
+ * 503 + Retry-After, the binding stays.
+ */
+export async function forwardUnlessAlive(ctx: RouteContext, sid: string, record: SessionRecord, backend: Backend): Promise<void> {
+  const verdict = await probe(ctx, backend, record.upstreamId ?? sid);
+  if (verdict === 'lost') return forwardResumed(ctx, sid, record);
+  if (verdict === 'unknown') throw new GatewayError('NO_BACKEND', "the session's backend does not answer");
+  let sent: Sent;
+  try {
+    sent = await ctx.d.forwarder.sendPinned(backend, forBackend(ctx.upstream, record));
+  } catch (err) {
+    if (err instanceof BackendUnreachable) return forwardResumed(ctx, sid, record);
+    throw err;
+  }
+  return relayWith(ctx, sid, record, backend, sent);
+}
+
 /** The request may have reached the backend before the connection broke: resend when safe, else -32010. */
 export async function answerBrokenAttempt(ctx: RouteContext, sid: string, record: SessionRecord, backend: Backend): Promise<void> {
   const again = await resendAfterBreak(ctx, sid, record, backend);

@@ -8,7 +8,7 @@ import { discardBody } from '../proxy/discard.ts';
 import { shortId } from '../routing/session-directory.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
-import { answerBrokenAttempt, brokenBeforeAnswer, forBackend, forwardResumed, relayWith, resumable } from './session-resume-routes.ts';
+import { answerBrokenAttempt, brokenBeforeAnswer, forBackend, forwardResumed, forwardUnlessAlive, relayWith, resumable } from './session-resume-routes.ts';
 import { initParamsOf } from '../routing/session-resume-state.ts';
 import { newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 
@@ -37,7 +37,7 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
   if (!backend) refuseIfBackendNotYetSeen(d, request, record);
   if (!backend || lostWithBackend) {
     // --session-resume reinitialize: the session goes on elsewhere (session-resume-routes.ts).
-    if (resumable(ctx, record)) return forwardResumed(ctx, sid, record);
+    if (resumable(ctx, record)) return backend ? forwardUnlessAlive(ctx, sid, record, backend) : forwardResumed(ctx, sid, record);
     await forget(ctx, sid, record, backend ? 'backend_down' : 'backend_removed');
     throw new GatewayError('SESSION_NOT_FOUND');
   }
