@@ -36,9 +36,12 @@ export function forBackend(upstream: UpstreamRequest, record: SessionRecord): Up
   return { ...upstream, headers: { ...upstream.headers, [H.SESSION_ID]: record.upstreamId } };
 }
 
-/** Whether a failure of the session route may be answered by resuming the session. */
+/**
+ * Whether a failure of the session route may be answered by resuming the session. Not for a DELETE: a
+ * session that ends needs no new upstream session (it is unbound, and answered 404, as without resume).
+ */
 export function resumable(ctx: RouteContext, record: SessionRecord): ctx is RouteContext & { d: { resumer: SessionResumer } } {
-  return ctx.d.resumer !== undefined && ctx.d.resumer.canResume(record);
+  return ctx.d.resumer !== undefined && ctx.request.method !== 'DELETE' && ctx.d.resumer.canResume(record);
 }
 
 /** A failure before the answer's headers that may have reached the backend (reset, timeout). */
