@@ -111,7 +111,11 @@ export async function relayWith(ctx: RouteContext, sid: string, record: SessionR
   // Recorded only when the backend accepted it: a JSON-RPC result, no error.
   const text = Buffer.concat(answer).toString('utf8');
   if (!text.includes('"result"') || text.includes('"error"')) return;
-  const next = withStateRequest(record, state);
+  // Onto the binding as the store holds it now, and only while it still names this upstream session: a
+  // resume that moved it meanwhile must not be overwritten with the old backend.
+  const current = await d.directory.reread(sid).catch(() => undefined);
+  if (!current || current.backend !== record.backend || current.upstreamId !== record.upstreamId) return;
+  const next = withStateRequest(current, state);
   if (next) await d.directory.replace(sid, next, record.backend).catch(() => undefined);
 }
 
