@@ -30,13 +30,16 @@ const { values } = parseArgs({
     // One JSON line per request received (method, path, header names: never values), for tests that must
     // prove what reached a backend and what did not.
     'log-requests': { type: 'boolean', default: false },
+    // Where the `increment` tool records each run (demo/resume-tools.ts): survives a SIGKILL of this process.
+    'side-effects-file': { type: 'string' },
   },
 });
 const replica = values.name ?? `replica-${values.port}`;
 const stateCodec = createRequestStateCodec<RoundState>({ key: process.env.MCP_STATE_KEY ?? randomBytes(32), ttlSeconds: 600 });
 const tasks = new TaskRegistry();
 const activity = { sleeping: 0 };
-const build = (era: 'legacy' | 'modern') => buildDemoServer({ replica, era, stateCodec, tasks, activity });
+const resume = { sideEffectsFile: values['side-effects-file'], subscribers: new Map() };
+const build = (era: 'legacy' | 'modern') => buildDemoServer({ replica, era, stateCodec, tasks, activity, resume });
 
 const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
 /** Session id -> who created it, as the gateway forwarded it (auth on); absent when no identity came. */

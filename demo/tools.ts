@@ -15,6 +15,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
+import { registerResumeTools, type ResumeToolsInfo } from './resume-tools.ts';
 import { declaresTasks, registerTaskMethods, type TaskRegistry } from './tasks.ts';
 
 export interface DemoServerInfo {
@@ -25,6 +26,8 @@ export interface DemoServerInfo {
   tasks: TaskRegistry;
   /** Work in progress in this process (the backend's /healthz shows it). */
   activity: { sleeping: number };
+  /** Side-effect counter and resource subscriptions (resume-tools.ts); absent: those tools are not offered. */
+  resume?: Omit<ResumeToolsInfo, 'replica'>;
 }
 
 /** What a first round tells the next one: which replica asked. */
@@ -151,6 +154,7 @@ export function buildDemoServer(info: DemoServerInfo): McpServer {
   );
 
   registerTaskMethods(server, info.tasks);
+  if (info.resume) registerResumeTools(server, { replica, ...info.resume });
   server.registerTool(
     'slow_task',
     {

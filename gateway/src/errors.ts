@@ -13,6 +13,12 @@ export const RPC = {
   SESSION_NOT_FOUND: -32001,
   /** MCP 2026-07-28 Streamable HTTP, "Server Validation": headers disagree with the body (HTTP 400). */
   HEADER_MISMATCH: -32020,
+  /**
+   * --session-resume (issue 16): the session's backend was lost while this request was on its way, the
+   * session was resumed on another backend, and the request was not sent again because it may have run
+   * already and running it twice may not be safe. It may or may not have run; the session lives on.
+   */
+  OUTCOME_UNKNOWN: -32010,
 } as const;
 
 export type JsonRpcId = string | number | null;

@@ -24,6 +24,8 @@ import { ToolNames } from './metrics/tool-names.ts';
 import { Placement } from './routing/placement.ts';
 import { SessionDirectory } from './routing/session-directory.ts';
 import { SessionRecovery } from './routing/session-recovery.ts';
+import { ToolReplaySafety } from './routing/session-resume-policy.ts';
+import { SessionResumer } from './routing/session-resume.ts';
 import { StoreGuard } from './sessions/guard.ts';
 import { MemorySessionStore } from './sessions/memory.ts';
 import { RedisSessionStore } from './sessions/redis.ts';
@@ -46,6 +48,8 @@ const STORE_PING_MS = 2000;
 const STORE_CONNECT_WAIT_MS = 5000;
 const RECOVERY_NEGATIVE_TTL_MS = 30_000;
 const RECOVERY_MAX_IN_FLIGHT = 64;
+/** Longest a session resume may take: its claim's lifetime and each backend round trip's bound. */
+const RESUME_TIMEOUT_MS = 10_000;
 
 /** `logs` is where the per-request lines go (the same destination as `logger`'s; stdout by default). */
 export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown', logs?: DestinationStream): Promise<RunningGateway> {
@@ -105,7 +109,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     : undefined;
   const toolNames = new ToolNames(config.metricsToolLimit);
   const traffic = new TrafficWindow();
-  const forwarder = new Forwarder({ config, health, metrics, lifecycle, toolNames });
+  // --session-resume reinitialize (issue 16): sessions of a lost backend go on elsewhere.
+  const resumer =
+    config.sessionResume === 'reinitialize'
+      ? new SessionResumer(directory, placement, { timeoutMs: RESUME_TIMEOUT_MS }, (outcome) => metrics.sessionsResumed.inc({ outcome }))
+      : undefined;
+  const toolSafety = resumer ? new ToolReplaySafety() : undefined;
+  const forwarder = new Forwarder({ config, health, metrics, lifecycle, toolNames, ...(toolSafety ? { onToolsList: (body: string) => toolSafety.learnFromToolsList(body) } : {}) });
   const tracing = new RequestTracing({
     enabled: config.tracing,
     endpoint: config.otlpEndpoint,
@@ -140,6 +150,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     // Only sessions bound before this moment: by the time this runs (or another replica runs it) the backend
     // may have restarted and taken new sessions.
     const lostAt = Date.now();
+    // With --session-resume reinitialize the bindings stay: the next request of each session finds its
+    // backend lost and resumes it elsewhere (http/session-resume-routes.ts); unresumed ones expire by TTL.
+    if (resumer) return log.warn({ backend: b.id, reason }, 'backend lost: its sessions will be resumed on their next request');
     void directory.unbindBackend(b.id, lostAt, b.instance).then((n) => {
       metrics.sessionsLost.inc({ reason: reason === 'removed' || reason === 'incarnation' ? 'backend_removed' : 'backend_down' }, n);
       placement.noteUnbound(b.id, n);
@@ -215,6 +228,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       lifecycle,
       tracing,
       recovery,
+      resumer,
+      toolSafety,
       accessLog,
       quotas,
       logger: log,

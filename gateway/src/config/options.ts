@@ -34,6 +34,7 @@ import {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DISCOVERY_MODES = ['static', 'dns', 'kubernetes'] as const;
+export const SESSION_RESUME_MODES = ['off', 'reinitialize'] as const;
 export const REDIS_MODES = ['standalone', 'sentinel', 'cluster'] as const;
 
 export interface GatewayConfig extends AuthConfig {
@@ -105,6 +106,8 @@ export interface GatewayConfig extends AuthConfig {
   sessionRecovery: boolean;
   sessionRecoveryTimeoutMs: number;
   sessionRecoveryIdentity: boolean;
+  /** Issue 16: what happens to a session whose backend is proven lost (routing/session-resume.ts). */
+  sessionResume: (typeof SESSION_RESUME_MODES)[number];
   tracing: boolean;
   otlpEndpoint: string;
   tracingSampleRatio: number;
@@ -452,6 +455,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     help:
       "Auth on: also recover a session whose creator no replica knows, when its backend confirms the caller. The recovery ping carries the caller's identity headers; a 200 re-binds the session to the caller. Only for backends that answer 404 to a session's requests from anyone but its creator; off, such sessions answer 404.",
     parse: parseBoolean,
+  },
+  {
+    key: 'sessionResume',
+    flag: 'session-resume',
+    env: 'SESSION_RESUME',
+    defaultText: 'off',
+    help:
+      "A session whose backend is proven lost: off answers 404 (the client must initialize again); reinitialize opens a new session on a live backend with the client's recorded initialize, keeps the client's Mcp-Session-Id, replays logging/setLevel and resources/subscribe, and re-sends the request only when that is safe. Server-side state the lost backend kept in memory is not carried over.",
+    parse: (r) => parseEnum(r, SESSION_RESUME_MODES),
   },
   {
     key: 'metricsToolLimit',

@@ -27,6 +27,8 @@ export interface ForwarderDeps {
   metrics: GatewayMetrics;
   lifecycle: Lifecycle;
   toolNames: ToolNames;
+  /** Also sees every complete tools/list answer (session resume learns which tools are safe to resend). */
+  onToolsList?: (body: string) => void;
 }
 
 /** Thrown when the client went away: nothing more to answer. */
@@ -150,7 +152,11 @@ export class Forwarder {
     } else {
       sent.span.end(sent.upstream.statusCode);
     }
-    if (learn?.complete) this.#d.toolNames.learnFromToolsList(learn.text());
+    if (learn?.complete) {
+      const text = learn.text();
+      this.#d.toolNames.learnFromToolsList(text);
+      this.#d.onToolsList?.(text);
+    }
   }
 
   async #send(backend: Backend, req: UpstreamRequest, pinned = false): Promise<Sent> {

@@ -14,6 +14,8 @@ import type { SessionDirectory } from '../routing/session-directory.ts';
 import type { SessionRecovery } from '../routing/session-recovery.ts';
 import { judgeBinding, type BindingVerdict } from '../routing/binding-validator.ts';
 import { shortId } from '../routing/session-directory.ts';
+import type { ToolReplaySafety } from '../routing/session-resume-policy.ts';
+import type { SessionResumer } from '../routing/session-resume.ts';
 import type { RequestTracing } from '../tracing/tracing.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import type { CheckedRequest } from './edge-checks.ts';
@@ -39,6 +41,10 @@ export interface McpHandlerDeps {
   recovery: SessionRecovery | undefined;
   /** The status page's last-minute traffic figures, fed once per response by the exchange. */
   traffic?: TrafficWindow | undefined;
+  /** Resumes sessions of lost backends elsewhere; absent unless --session-resume reinitialize (issue 16). */
+  resumer?: SessionResumer | undefined;
+  /** Which tools' calls may be sent twice (learned from tools/list); with `resumer`. */
+  toolSafety?: ToolReplaySafety | undefined;
 }
 
 /** One request being routed. */

@@ -7,6 +7,8 @@ import { H, isValidSessionId } from '../mcp/headers.ts';
 import { discardBody } from '../proxy/discard.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import { BackendUnreachable, type Sent } from './forwarder.ts';
+import { answerBrokenAttempt, brokenBeforeAnswer, forBackend, forwardResumed, forwardUnlessAlive, relayWith, resumable } from './session-resume-routes.ts';
+import { initParamsOf } from '../routing/session-resume-state.ts';
 import { checkBinding, newRecord, principalOf, refuseIfBackendNotYetSeen, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 
 export async function routeSession(ctx: RouteContext, sid: string): Promise<void> {
@@ -27,15 +29,19 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
   const lostWithBackend = backend !== undefined && !backend.servesExisting && record.createdAt < backend.lostSince;
   if (!backend) refuseIfBackendNotYetSeen(d, request, record);
   if (!backend || lostWithBackend) {
+    // --session-resume reinitialize: the session goes on elsewhere (session-resume-routes.ts).
+    if (resumable(ctx, record)) return backend ? forwardUnlessAlive(ctx, sid, record, backend) : forwardResumed(ctx, sid, record);
     await forget(ctx, sid, record, backend ? 'backend_down' : 'backend_removed');
     throw new GatewayError('SESSION_NOT_FOUND');
   }
   let sent: Sent;
   try {
-    sent = await d.forwarder.sendPinned(backend, upstream);
+    sent = await d.forwarder.sendPinned(backend, forBackend(upstream, record));
   } catch (err) {
     // Thrown only on proof that the backend is lost (http/forwarder.ts).
+    if (resumable(ctx, record) && brokenBeforeAnswer(err, ctx)) return answerBrokenAttempt(ctx, sid, record, backend);
     if (!(err instanceof BackendUnreachable)) throw err;
+    if (resumable(ctx, record)) return forwardResumed(ctx, sid, record);
     await forget(ctx, sid, record, 'backend_down');
     throw new GatewayError('SESSION_NOT_FOUND');
   }
@@ -44,11 +50,16 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
     // Unbound before the client hears back, so no replica routes the ended session afterwards.
     await d.directory.unbind(sid, backend.id, record.principal);
     d.placement.noteUnbound(backend.id);
+  } else if (status === 404 && request.method !== 'DELETE' && resumable(ctx, record)) {
+    // The backend no longer knows the session, so it ran nothing of this request: resume and send it on.
+    discardBody(sent.upstream.body);
+    sent.span.end(status);
+    return forwardResumed(ctx, sid, record);
   } else if (status === 404) {
     // The backend no longer knows the session (restarted, expired it): forget it everywhere.
     await forget(ctx, sid, record, 'backend_forgot');
   }
-  return d.forwarder.relay(ex, sent);
+  return relayWith(ctx, sid, record, backend, sent);
 }
 
 /** Unbinds a session that ended without a DELETE; counted once, by whichever replica removed it. */
@@ -123,6 +134,11 @@ export async function routeInitialize(ctx: RouteContext): Promise<void> {
 async function bindNewSession({ d, request, ex, checked }: RouteContext, backend: Backend, sid: string, sent: Sent): Promise<void> {
   ex.sessionId = sid;
   const record = newRecord(request, backend, 'streamable', checked.peeked?.protocolVersion ?? checked.protocolVersion);
+  if (d.resumer) {
+    // --session-resume: what a new upstream session needs, kept with the binding so any replica can resume it.
+    const init = initParamsOf(checked.body);
+    if (init !== undefined) record.init = init;
+  }
   try {
     const result = await d.directory.bind(sid, record);
     if (!result.bound && (result.existing.backend !== backend.id || result.existing.principal !== record.principal)) {

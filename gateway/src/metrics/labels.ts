@@ -51,6 +51,10 @@ export const SESSION_LOSS_REASONS = ['backend_down', 'backend_removed', 'backend
 export type SessionLossReason = (typeof SESSION_LOSS_REASONS)[number];
 
 /** Outcomes of asking the backends for a session no replica knows (routing/session-recovery.ts). */
+/** i16-resume: mcp_gateway_sessions_resumed_total{outcome} (routing/session-resume.ts). */
+export const RESUME_OUTCOMES = ['resumed', 'replayed', 'not_replayed', 'failed'] as const;
+export type ResumeOutcome = (typeof RESUME_OUTCOMES)[number];
+
 export const RECOVERY_RESULTS = ['recovered', 'not_found', 'ambiguous', 'busy', 'failed'] as const;
 
 /** Limits that refuse requests (http/limits.ts and the edge checks). */
@@ -90,7 +94,7 @@ export const AUTH_FAILURE_REASONS = [
 ] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
-export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping', 'rate'] as const;
+export const STORE_OPERATIONS = ['get', 'bind', 'touch', 'unbind', 'unbind_backend', 'count', 'publish', 'ping', 'rate', 'resume_claim', 'replace'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 export const UPSTREAM_FAILURE_KINDS = ['connect', 'timeout', 'reset', 'local', 'other'] as const;

@@ -3,7 +3,7 @@
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BACKEND_STATES, EJECTION_CAUSES, type BackendState } from '../backends/backend.ts';
-import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
+import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, RESUME_OUTCOMES, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -15,6 +15,7 @@ export interface GatewayMetrics {
   sessionMisses: Counter;
   sessionBackendUnseen: Counter;
   sessionRecoveries: Counter<'result'>;
+  sessionsResumed: Counter<'outcome'>;
   sessionWriteBacks: Counter;
   sessionWriteBacksDropped: Counter;
   limitRejections: Counter<'limit'>;
@@ -104,6 +105,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'mcp_gateway_session_recoveries_total',
       help: 'Sessions no replica knew, looked for on the backends with a ping: recovered, not_found, ambiguous, busy (cap reached), failed.',
       labelNames: ['result'],
+      registers,
+    }),
+    sessionsResumed: new Counter({
+      name: 'mcp_gateway_sessions_resumed_total',
+      help: 'Sessions of a lost backend (--session-resume reinitialize): resumed on another backend; the request that found it lost replayed there, or not_replayed (answered "may or may not have run"); failed resume attempts (404 when the session cannot be resumed, else 503 and tried again).',
+      labelNames: ['outcome'],
       registers,
     }),
     sessionWriteBacks: new Counter({
@@ -211,6 +218,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   for (const operation of STORE_OPERATIONS) m.storeErrors.inc({ operation }, 0);
   for (const limit of LIMITS) m.limitRejections.inc({ limit }, 0);
   for (const result of RECOVERY_RESULTS) m.sessionRecoveries.inc({ result }, 0);
+  for (const outcome of RESUME_OUTCOMES) m.sessionsResumed.inc({ outcome }, 0);
   for (const reason of AUTH_FAILURE_REASONS) m.authFailures.inc({ reason }, 0);
   return m;
 }

@@ -21,6 +21,12 @@ export interface RelayOptions {
   onStreamClose?: () => void;
   /** Sees SSE bytes as they pass. Must not modify them. */
   sseTap?: SseKeepAlive['tap'];
+  /**
+   * SSE only (session resume, issue 16): when the backend breaks the stream, what the client gets instead
+   * of a cut: SSE text to end the stream with, or another SSE body to continue it (its events follow),
+   * or undefined to cut it after all. The outcome still says the upstream failed.
+   */
+  sseContinue?: (error: unknown) => Promise<Readable | string | undefined>;
   /** Sees the bytes of a non-streaming body as they pass. Must not modify them. */
   bodyTap?: (chunk: Buffer) => void;
   /**
@@ -166,19 +172,47 @@ function relayStream(body: Readable, filter: Transform | undefined, res: ServerR
       source.off('data', onData);
       res.off('drain', onDrain);
     };
-    const fail = (error: unknown) => {
-      if (stopping) return;
-      // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
-      // resume elsewhere.
-      settle({ result: 'upstream-failed', error });
+    let continuing = false;
+    const cut = () => {
       detach();
       filter?.destroy();
       res.destroy();
       discardBody(body);
     };
+    const fail = (error: unknown) => {
+      if (stopping || continuing) return;
+      // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
+      // resume elsewhere; or, with session resume, end or continue it with what the resume answers.
+      settle({ result: 'upstream-failed', error });
+      if (!opts.sseContinue || res.destroyed) return cut();
+      continuing = true;
+      detach();
+      discardBody(body);
+      filter?.destroy();
+      void opts.sseContinue(error).then(
+        (next) => continueWith(next),
+        () => cut(),
+      );
+    };
+    const continueWith = (next: Readable | string | undefined) => {
+      if (next === undefined || res.destroyed) {
+        if (typeof next === 'object') discardBody(next);
+        return cut();
+      }
+      // A half-written event is ended first (a blank line), so the next event starts on its own.
+      if (!boundary.atBoundary) res.write('\n\n');
+      if (typeof next === 'string') return void res.end(next);
+      next.on('error', () => cut());
+      next.on('data', (chunk: Buffer) => {
+        if (!res.write(chunk)) next.pause();
+      });
+      res.on('drain', () => next.resume());
+      next.once('end', () => res.end());
+    };
     source.on('data', onData);
     res.on('drain', onDrain);
     source.once('end', () => {
+      if (continuing) return;
       detach();
       res.end();
     });

@@ -125,6 +125,33 @@ export class SessionDirectory {
     }
   }
 
+  // --- i16-resume: what routing/session-resume.ts needs; the store does the atomic parts. ---
+
+  /** The binding as the store holds it now, past the local cache (resume re-checks after its claim). */
+  async reread(id: string): Promise<SessionRecord | undefined> {
+    const record = await this.#guard.run('get', () => this.#store.get(id));
+    if (record) this.#cache?.set(id, record);
+    else this.#cache?.delete(id);
+    return record;
+  }
+
+  claimResume(id: string, ttlMs: number): Promise<boolean> {
+    return this.#guard.run('resume_claim', () => this.#store.claimResume(id, ttlMs));
+  }
+
+  async releaseClaim(id: string): Promise<void> {
+    await this.#guard.run('resume_claim', () => this.#store.releaseClaim(id)).catch(() => undefined);
+  }
+
+  /** Overwrites a binding (resume moved it, or recorded state for it); false when it is gone. */
+  async replace(id: string, record: SessionRecord, previousBackend: string): Promise<boolean> {
+    const ok = await this.#guard.run('replace', () => this.#store.replace(id, record, previousBackend));
+    if (ok) this.#cache?.set(id, record);
+    else this.#cache?.delete(id);
+    this.#touched.delete(id);
+    return ok;
+  }
+
   /**
    * Forgets the sessions of a backend that is gone (bound before `boundBefore`, to incarnation `instance`
    * when known); returns how many this call removed.

@@ -4,6 +4,8 @@
 // a session key and an index key in one multi-key command (no CROSSSLOT errors on Cluster).
 //
 //   <prefix>s:{<session id>}   string: the SessionRecord as compact JSON, with PX = session TTL (sliding)
+//   <prefix>c:{<session id>}   string: a resume claim (--session-resume), PX = the resume deadline; one
+//                              replica at a time opens a new upstream session for the id (same slot)
 //   <prefix>b:{<backend id>}   sorted set: session ids of that backend, score = expiry (epoch ms); no tasks
 //   <prefix>p:{<principal>}    sorted set: session ids a principal created, score = expiry (auth on only);
 //                              no tasks (a task is not a session: no quota, no placement weight)
@@ -20,6 +22,9 @@ export class KeyLayout {
   }
   session(id: string): string {
     return `${this.prefix}s:{${id}}`;
+  }
+  resumeClaim(id: string): string {
+    return `${this.prefix}c:{${id}}`;
   }
   backendIndex(backend: string): string {
     return `${this.prefix}b:{${backend}}`;

@@ -25,6 +25,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #byBackend = new Map<string, Set<string>>();
   readonly #byPrincipal = new Map<string, Set<string>>();
   readonly #buckets = new LocalTokenBuckets();
+  /** Resume claims (i16): session id -> until (epoch ms). */
+  readonly #claims = new Map<string, number>();
   readonly #ttlMs: number;
   readonly #max: number;
   readonly #now: () => number;
@@ -79,6 +81,33 @@ export class MemorySessionStore implements SessionStore {
 
   async unbind(id: string): Promise<boolean> {
     return this.#remove(id);
+  }
+
+  async claimResume(id: string, ttlMs: number): Promise<boolean> {
+    const now = this.#now();
+    const until = this.#claims.get(id);
+    if (until !== undefined && until > now) return false;
+    this.#claims.set(id, now + ttlMs);
+    return true;
+  }
+
+  async releaseClaim(id: string): Promise<void> {
+    this.#claims.delete(id);
+  }
+
+  async replace(id: string, record: SessionRecord, previousBackend: string): Promise<boolean> {
+    this.#claims.delete(id);
+    const e = this.#live(id);
+    if (!e) return false;
+    if (previousBackend !== record.backend) {
+      this.#byBackend.get(previousBackend)?.delete(id);
+      let set = this.#byBackend.get(record.backend);
+      if (!set) this.#byBackend.set(record.backend, (set = new Set()));
+      set.add(id);
+    }
+    e.record = record;
+    e.expiresAt = this.#now() + this.#ttlMs;
+    return true;
   }
 
   async sessionsOf(backend: string): Promise<string[]> {
@@ -155,6 +184,7 @@ export class MemorySessionStore implements SessionStore {
     const now = this.#now();
     let expired = 0;
     for (const [id, e] of this.#entries) if (e.expiresAt <= now && this.#remove(id)) expired++;
+    for (const [id, until] of this.#claims) if (until <= now) this.#claims.delete(id);
     if (expired > 0) this.#onExpired?.(expired);
   }
 

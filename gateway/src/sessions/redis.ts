@@ -35,6 +35,11 @@ interface Wire {
   v?: string;
   k: SessionRecord['kind'];
   c: number;
+  // i16-resume: upstream session id, initialize params, replay list, resume count (absent when unused).
+  u?: string;
+  n?: string;
+  r?: Array<[string, string]>;
+  x?: number;
 }
 
 export function encodeRecord(r: SessionRecord): string {
@@ -42,6 +47,10 @@ export function encodeRecord(r: SessionRecord): string {
   if (r.instance !== undefined) w.i = r.instance;
   if (r.principal !== undefined) w.p = r.principal;
   if (r.protocolVersion !== undefined) w.v = r.protocolVersion;
+  if (r.upstreamId !== undefined) w.u = r.upstreamId;
+  if (r.init !== undefined) w.n = r.init;
+  if (r.replay !== undefined && r.replay.length > 0) w.r = r.replay.map((e) => [e.method, e.params]);
+  if (r.resumes !== undefined) w.x = r.resumes;
   return JSON.stringify(w);
 }
 
@@ -53,6 +62,10 @@ export function decodeRecord(text: string): SessionRecord | undefined {
     if (typeof w.i === 'string') r.instance = w.i;
     if (typeof w.p === 'string') r.principal = w.p;
     if (typeof w.v === 'string') r.protocolVersion = w.v;
+    if (typeof w.u === 'string') r.upstreamId = w.u;
+    if (typeof w.n === 'string') r.init = w.n;
+    if (Array.isArray(w.r)) r.replay = w.r.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string').map(([method, params]) => ({ method, params }));
+    if (typeof w.x === 'number') r.resumes = w.x;
     return r;
   } catch {
     return undefined;
@@ -187,6 +200,31 @@ export class RedisSessionStore implements SessionStore {
       this.#cmd.publish(this.#keys.channel, announce),
     ]);
     return true;
+  }
+
+  async claimResume(id: string, ttlMs: number): Promise<boolean> {
+    // SET NX: of replicas racing to resume one session, exactly one gets 'OK' (the others wait for its binding).
+    return (await this.#cmd.set(this.#keys.resumeClaim(id), this.#instanceId, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async releaseClaim(id: string): Promise<void> {
+    await this.#cmd.del(this.#keys.resumeClaim(id));
+  }
+
+  async replace(id: string, record: SessionRecord, previousBackend: string): Promise<boolean> {
+    // XX: a session unbound meanwhile (DELETE, expiry) is not brought back.
+    const ok = await this.#cmd.set(this.#keys.session(id), encodeRecord(record), 'PX', this.#ttlMs, 'XX');
+    const announce = JSON.stringify({ type: 'unbound', id, origin: this.#instanceId } satisfies StoreEvent);
+    const expiry = Date.now() + this.#ttlMs;
+    const moved = ok === 'OK' && previousBackend !== record.backend;
+    await Promise.all([
+      moved ? this.#cmd.zrem(this.#keys.backendIndex(previousBackend), id) : 0,
+      moved ? this.#cmd.zadd(this.#keys.backendIndex(record.backend), expiry, id) : 0,
+      this.#cmd.del(this.#keys.resumeClaim(id)),
+      // Other replicas drop their cached copy and read the new binding on the next request.
+      ok === 'OK' ? this.#cmd.publish(this.#keys.channel, announce) : 0,
+    ]);
+    return ok === 'OK';
   }
 
   async sessionsOf(backend: string): Promise<string[]> {

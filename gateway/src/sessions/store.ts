@@ -19,6 +19,25 @@ export interface SessionRecord {
   kind: 'streamable' | 'legacy-sse' | 'task';
   /** Epoch milliseconds. */
   createdAt: number;
+  // --- i16-resume (routing/session-resume*.ts): present only with --session-resume reinitialize. ---
+  /**
+   * The backend's session id when it differs from the client's Mcp-Session-Id (after a resume the client
+   * keeps its id and the gateway maps it); absent means the identity mapping, at no extra store cost.
+   */
+  upstreamId?: string;
+  /** The client's `initialize` params as JSON text (bounded), replayed to open a new upstream session. */
+  init?: string;
+  /** State-setting requests the backend accepted, in order (bounded): replayed after a resume. */
+  replay?: ResumeReplayEntry[];
+  /** How many times the session was resumed on another backend. */
+  resumes?: number;
+}
+
+/** One recorded state-setting request: `logging/setLevel`, `resources/subscribe` or `resources/unsubscribe`. */
+export interface ResumeReplayEntry {
+  method: string;
+  /** Its params as JSON text. */
+  params: string;
 }
 
 // i18-status (status page): replica heartbeats and a read-only look at one binding.
@@ -83,6 +102,18 @@ export interface SessionStore {
   countByPrincipal(principal: string): Promise<number>;
   /** Takes one token from the bucket `key` (refilled at `ratePerSecond`, holding `burst`), shared by replicas. */
   takeToken(key: string, ratePerSecond: number, burst: number): Promise<TakeResult>;
+  /**
+   * Resume (i16): takes the right to resume session `id` for `ttlMs` (Redis: SET NX on a claim key in the
+   * session's hash slot); false when another replica (or call) holds it. Released by `replace` or `releaseClaim`.
+   */
+  claimResume(id: string, ttlMs: number): Promise<boolean>;
+  releaseClaim(id: string): Promise<void>;
+  /**
+   * Resume (i16): overwrites the binding of `id` (still bound) with `record` (maybe on another backend), moves
+   * it between backend indexes, drops any claim, and announces it so other replicas drop their cached copy.
+   * Resolves false when the binding is gone (unbound or expired meanwhile).
+   */
+  replace(id: string, record: SessionRecord, previousBackend: string): Promise<boolean>;
   /** Announces an invalidation to the other replicas (a no-op when not shared). */
   publish(event: StoreEvent): Promise<void>;
   /** Registers the receiver of other replicas' invalidations. */
