@@ -17,7 +17,7 @@ describe('session resume with auth on (api keys, 2 gateways, redis)', () => {
   before(async () => {
     topo = await startTopology({
       store: 'redis',
-      gatewayArgs: ['--session-resume', 'reinitialize', '--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp'],
+      gatewayArgs: ['--session-resume', 'reinitialize', '--backend-refused-grace', '1s', '--auth', 'api-key', '--resource-url', 'https://mcp.example.com/mcp'],
       gatewayEnv: { AUTH_API_KEYS: `alice sha256:${digest(keys.alice)};bob sha256:${digest(keys.bob)}` },
     });
   });

@@ -53,7 +53,7 @@ describe('session resume: claims, replay safety, subscriptions (2 gateways, redi
     topo = await startTopology({
       store: 'redis',
       backends: ['a', 'b', 'c', 'd'],
-      gatewayArgs: ['--session-resume', 'reinitialize'],
+      gatewayArgs: ['--session-resume', 'reinitialize', '--backend-refused-grace', '1s'],
       backendArgs: ['--side-effects-file', effects],
     });
   });

@@ -70,7 +70,7 @@ describe('session resume: a backend SIGKILLed mid-run, 2 gateways, redis', () =>
     dir = mkdtempSync(join(tmpdir(), 'resume-'));
     effects = join(dir, 'side-effects.jsonl');
     // A generous store timeout: 40 sessions on a shared 2-core machine; store outages are another test's subject.
-    topo = await startTopology({ store: 'redis', gatewayArgs: ['--session-resume', 'reinitialize', '--store-timeout', '5s'], backendArgs: ['--side-effects-file', effects] });
+    topo = await startTopology({ store: 'redis', gatewayArgs: ['--session-resume', 'reinitialize', '--store-timeout', '5s', '--backend-refused-grace', '1s'], backendArgs: ['--side-effects-file', effects] });
   });
   after(async () => {
     await topo?.stop();
@@ -204,9 +204,15 @@ describe('session resume off (the default): a backend SIGKILLed, 2 gateways, red
     const victims = clients.filter((c) => home.get(c) === 'b');
     assert.ok(victims.length > 0);
     await topo.backends.find((b) => b.name === 'b')!.kill();
+    // Each replica answers 503 (session kept) while the backend is only suspected there, and 404 once that
+    // replica (or another, through the store) has the proof: refused for the whole grace (README "Reliability").
     for (const v of victims) {
       for (const entry of topo.entries()) {
-        assert.deepEqual(await sessionStatus(entry, v.sessionId()), { status: 404, code: -32001 });
+        const last = await eventually(`404 for a session of the killed backend through ${entry}`, async () => {
+          const s = await sessionStatus(entry, v.sessionId());
+          return s.status === 503 ? undefined : s;
+        }, { timeoutMs: 20_000 });
+        assert.deepEqual(last, { status: 404, code: -32001 });
       }
     }
     const totals = await resumedTotals(topo);

@@ -372,8 +372,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'backendWaitMs',
     flag: 'backend-wait',
     env: 'BACKEND_WAIT',
-    defaultText: '5s',
-    help: 'How long a session\'s request waits for its ejected (suspected) backend to answer again before 503 + Retry-After (0s: answer 503 at once).',
+    // Longer than --backend-refused-grace plus the probe spacing of an ejected backend (a fifth of
+    // --health-interval): a killed backend's requests then end with the proof (404, or a resume) rather
+    // than with a 503 the client sees just before it.
+    defaultText: '10s',
+    help: 'How long a session\'s request waits for its ejected (suspected) backend to answer again, or to be proven lost, before 503 + Retry-After (0s: answer 503 at once). Keep it above --backend-refused-grace plus a fifth of --health-interval.',
     parse: duration,
   },
   {

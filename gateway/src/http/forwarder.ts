@@ -80,7 +80,12 @@ export class Forwarder {
     const deadline = started + this.#d.config.backendWaitMs;
     for (let attempt = 0; ; attempt++) {
       if (backend.state === 'ejected') {
-        const state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
+        // Woken by every change of the backend's state (a re-ejection with another cause too): wait on until
+        // it is serving, proven lost, or the deadline passes.
+        let state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
+        while (state === 'ejected' && Date.now() < deadline && !req.signal.aborted) {
+          state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
+        }
         if (req.signal.aborted) throw new ClientGone();
         if (state === 'lost') throw new BackendUnreachable(backend.stateCause);
         if (state === 'ejected') throw new GatewayError('BACKEND_EJECTED', undefined, { retryAfter: retryAfterFor(backend) });

@@ -7,6 +7,7 @@
 // otherwise the client gets JSON-RPC error -32010 ("may or may not have run") and the session lives on.
 // The client keeps its Mcp-Session-Id: the backend sees the upstream id, the client its own.
 import type { Readable } from 'node:stream';
+import { identityHeadersOf } from '../auth/guard.ts';
 import type { Backend } from '../backends/backend.ts';
 import { GatewayError, RPC, type JsonRpcId } from '../errors.ts';
 import { H } from '../mcp/headers.ts';
@@ -290,11 +291,5 @@ async function readBounded(body: Readable, limit: number): Promise<string | unde
 
 /** The caller's identity headers as the backend sees them on this request (auth on), for the new session. */
 function identityOf(ctx: RouteContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (principalOf(ctx.request) === undefined) return out;
-  for (const name of Object.values(ctx.d.config.identityHeaders)) {
-    const value = name ? ctx.upstream.headers[name] : undefined;
-    if (name && typeof value === 'string') out[name] = value;
-  }
-  return out;
+  return principalOf(ctx.request) === undefined ? {} : { ...identityHeadersOf(ctx.request) };
 }
