@@ -41,6 +41,10 @@ describe('Helm chart values', () => {
     assert.match(r.stderr, /discovery.mode static needs discovery.static.backends/);
     assert.match(r.stderr, /discovery.dns.name applies to discovery.mode dns, not static/);
     assert.match(r.stderr, /terminationGracePeriodSeconds \(10\) must be at least .* \(27\)/);
+    // Workers share sessions through the store as replicas do (the gateway refuses WORKERS > 1 without one).
+    const w = await tryHelm(['template', 'mcp', CHART, '--set', 'redis.internal.enabled=false', '--set', 'replicaCount=1', '--set', 'gateway.workers=2']);
+    assert.notEqual(w.code, 0);
+    assert.match(w.stderr, /gateway.workers > 1 needs a shared session store/);
   });
 
   test('Redis modes: sentinel needs sentinels, and neither sentinel nor cluster goes with the chart-made Redis', async () => {

@@ -25,7 +25,19 @@ const SETS: Record<string, Record<string, unknown>> = {
     image: { tag: '1.2.3', digest: SECRET_DIGEST, pullPolicy: 'Always' },
     imagePullSecrets: ['regcred'],
     nameOverride: 'mcpgw',
-    gateway: { logLevel: 'debug', sessionTtl: '30m', drainDelaySeconds: 10, shutdownTimeoutSeconds: 40, extraEnv: [{ name: 'UPSTREAM_TIMEOUT', value: '10m' }] },
+    gateway: {
+      logLevel: 'debug',
+      sessionTtl: '30m',
+      drainDelaySeconds: 10,
+      shutdownTimeoutSeconds: 40,
+      backendWait: '2s',
+      backendRefusedGrace: '2500ms',
+      backendLostAfter: '2m',
+      workers: 3,
+      sessionResume: 'reinitialize',
+      extraEnv: [{ name: 'UPSTREAM_TIMEOUT', value: '10m' }],
+    },
+    statusPage: { enabled: true, tokenSecret: 'status-page', tokenKey: 'bearer' },
     discovery: { kubernetes: { service: 'weather', port: 'mcp' } },
     service: { type: 'LoadBalancer', annotations: { 'example.com/lb': 'internal' } },
     serviceAccount: { name: 'mcp-gateway', annotations: { 'example.com/role': 'gateway' } },
@@ -295,6 +307,30 @@ describe('Helm chart', () => {
     const none = gatewayConfig(rendered.get('defaults')!.objects).data as Record<string, string>;
     assert.equal(none.AUTH, undefined, 'auth off by default');
     assert.equal((podSpecOf(one(rendered.get('defaults')!.objects, 'Deployment', 'gateway')) as unknown as { volumes: Array<{ name: string }> }).volumes.some((v) => v.name === 'auth'), false);
+  });
+
+  test('backend verdicts, workers, session resume, status page: the values reach the gateway as options it accepts', () => {
+    const loaded = (set: string) => {
+      const data = gatewayConfig(rendered.get(set)!.objects).data as Record<string, string>;
+      const r = loadConfig([], { ...data, REDIS_URL: 'redis://redis:6379', STATUS_TOKEN: 'a-status-token-of-32-characters!' });
+      assert.equal(r.kind, 'run', set);
+      return (r as Extract<typeof r, { kind: 'run' }>).config;
+    };
+    const on = loaded('every option on');
+    assert.deepEqual(
+      [on.backendWaitMs, on.backendRefusedGraceMs, on.backendLostAfterMs, on.workers, on.sessionResume, on.statusPage],
+      [2000, 2500, 120_000, 3, 'reinitialize', true],
+    );
+    const env = envOf(containersOf(one(rendered.get('every option on')!.objects, 'Deployment', 'gateway'))[0]!);
+    assert.deepEqual(env.STATUS_TOKEN, { valueFrom: { secretKeyRef: { name: 'status-page', key: 'bearer' } } }, 'the status token only from its Secret');
+    const d = loaded('defaults');
+    assert.deepEqual(
+      [d.backendWaitMs, d.backendRefusedGraceMs, d.backendLostAfterMs, d.workers, d.sessionResume, d.statusPage],
+      [5000, 5000, 60_000, 1, 'off', true],
+      'the documented defaults (one worker without a CPU limit)',
+    );
+    assert.equal(envOf(containersOf(one(rendered.get('defaults')!.objects, 'Deployment', 'gateway'))[0]!).STATUS_TOKEN, undefined);
+    assert.equal((gatewayConfig(rendered.get('static discovery, one replica, in-memory store')!.objects).data as Record<string, string>).WORKERS, '1', 'one worker without a shared store');
   });
 
   test('every option on: HPA instead of replicas, ServiceMonitor, NetworkPolicies, image by digest, PDB', () => {

@@ -10,6 +10,9 @@ and reported in one failure, so a user fixes them all in one round.
 {{- if and (not $shared) (or (gt (int $v.replicaCount) 1) $v.autoscaling.enabled) }}
 {{- $problems = append $problems "replicaCount > 1 (or autoscaling.enabled) needs a shared session store: set redis.internal.enabled, redis.url, or redis.existingSecret with redis.existingSecretUrlKey (each replica would otherwise know only its own sessions)" }}
 {{- end }}
+{{- if and (not $shared) (gt (int $v.gateway.workers) 1) }}
+{{- $problems = append $problems "gateway.workers > 1 needs a shared session store: set redis.internal.enabled, redis.url, or redis.existingSecret with redis.existingSecretUrlKey (the gateway refuses to start: each worker would otherwise know only its own sessions)" }}
+{{- end }}
 {{- if and $r.internal.enabled (or $r.url $r.existingSecret) }}
 {{- $problems = append $problems "redis.internal.enabled and an external Redis (redis.url / redis.existingSecret) exclude each other: pick one" }}
 {{- end }}

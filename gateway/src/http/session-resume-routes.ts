@@ -97,6 +97,11 @@ export async function relayWith(ctx: RouteContext, sid: string, record: SessionR
   // The client keeps its id: a response naming the upstream session names the client's instead.
   if (record.upstreamId !== undefined) extra.overrideHeaders = { [H.SESSION_ID]: sid };
   if (isRequest(ctx) && d.resumer.canResume(record)) extra.sseContinue = () => continueCutStream(ctx, sid, record, backend);
+  // A listening GET stream the backend broke answers no request: it is ended cleanly rather than cut, since
+  // the session lives on. The client opens it again (MCP Streamable HTTP, "Listening for Messages from the
+  // Server": the server may close it at any time), and that GET reaches the resumed session; a cut would
+  // reach SDK clients as a transport error (the TypeScript SDK's onerror) for a session that is fine.
+  else if (ctx.request.method === 'GET' && d.resumer.canResume(record)) extra.sseContinue = async () => '';
   const state = d.resumer.canResume(record) ? stateRequestOf(checked.body, ex.rpcMethod) : undefined;
   let answer: Buffer[] | undefined;
   if (state && sent.upstream.statusCode === 200) {
@@ -144,7 +149,9 @@ async function resendAfterBreak(ctx: RouteContext, sid: string, record: SessionR
     return undefined;
   }
   try {
-    const verdict = await probe(ctx, backend, record.upstreamId ?? sid);
+    // Proven lost meanwhile (e.g. its pod left discovery while the request was on its way: its connections
+    // are closed, so a probe could not even be sent): no need to ask it.
+    const verdict = backend.servesExisting ? await probe(ctx, backend, record.upstreamId ?? sid) : 'lost';
     if (verdict === 'unknown') throw new Error('the backend neither holds nor lost the session');
     const target = verdict === 'holds' ? record : await resumeOr404(ctx, sid, record);
     const { sent } = await sendTo(ctx, target, false);
