@@ -326,7 +326,7 @@ describe('Helm chart', () => {
     const d = loaded('defaults');
     assert.deepEqual(
       [d.backendWaitMs, d.backendRefusedGraceMs, d.backendLostAfterMs, d.workers, d.sessionResume, d.statusPage],
-      [5000, 5000, 60_000, 1, 'off', true],
+      [10_000, 5000, 60_000, 1, 'off', true],
       'the documented defaults (one worker without a CPU limit)',
     );
     assert.equal(envOf(containersOf(one(rendered.get('defaults')!.objects, 'Deployment', 'gateway'))[0]!).STATUS_TOKEN, undefined);
