@@ -2,6 +2,7 @@
 // is labelled as itself when a backend listed it (learned from tools/list responses passing through) or,
 // until `firstSeenLimit` names are taken, when it is among the first names seen; every other name is
 // `other`. A thousand made-up names cost one series, not a thousand.
+import { jsonRpcMessages } from '../mcp/body-messages.ts';
 const MAX_LEARNED = 1000;
 const MAX_NAME_LENGTH = 64;
 /** Largest tools/list response read to learn names; bigger ones are relayed without being read. */
@@ -31,7 +32,7 @@ export class ToolNames {
   /** Learns the names in a tools/list response body (JSON, or an SSE stream of JSON-RPC messages). */
   learnFromToolsList(body: string): number {
     let added = 0;
-    for (const message of jsonMessages(body)) {
+    for (const message of jsonRpcMessages(body)) {
       const tools = (message as { result?: { tools?: unknown } }).result?.tools;
       if (!Array.isArray(tools)) continue;
       for (const t of tools) {
@@ -42,30 +43,5 @@ export class ToolNames {
       }
     }
     return added;
-  }
-}
-
-function* jsonMessages(body: string): Generator<unknown> {
-  const trimmed = body.trimStart();
-  if (trimmed.startsWith('{')) {
-    yield safeParse(trimmed);
-    return;
-  }
-  // SSE: each event's data lines joined by "\n" form one JSON-RPC message.
-  for (const event of body.split(/\r?\n\r?\n|\r\r/)) {
-    const data = event
-      .split(/\r?\n|\r/)
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (data) yield safeParse(data);
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

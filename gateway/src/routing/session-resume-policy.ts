@@ -11,6 +11,7 @@
 // sent twice: the client is told the call may or may not have run (session-resume-answer.ts).
 // The requests the gateway records and replays after a resume (state the client set on the session) are
 // listed here too, so one file says what resume sends on the client's behalf.
+import { jsonRpcMessages } from '../mcp/body-messages.ts';
 
 /** Methods that only read: safe to send again on a new upstream session. */
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([
@@ -64,32 +65,4 @@ export function mayResend(method: string | undefined, tool: string | undefined, 
   if (method === undefined) return false;
   if (READ_ONLY_METHODS.has(method)) return true;
   return method === 'tools/call' && tools?.isSafe(tool) === true;
-}
-
-/** The JSON-RPC messages of a body: one JSON value (object or batch), or the data of each SSE event. */
-export function* jsonRpcMessages(body: string): Generator<unknown> {
-  const trimmed = body.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    const value = safeParse(trimmed);
-    if (Array.isArray(value)) yield* value;
-    else yield value;
-    return;
-  }
-  // SSE (WHATWG HTML "Server-sent events"): an event's data lines joined by "\n" form one message.
-  for (const event of body.split(/\r?\n\r?\n|\r\r/)) {
-    const data = event
-      .split(/\r?\n|\r/)
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''))
-      .join('\n');
-    if (data) yield safeParse(data);
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -15,7 +15,7 @@ import { H, isValidSessionId } from '../mcp/headers.ts';
 import { discardBody } from '../proxy/discard.ts';
 import type { SessionRecord } from '../sessions/store.ts';
 import type { Placement } from './placement.ts';
-import { jsonRpcMessages } from './session-resume-policy.ts';
+import { jsonRpcMessages } from '../mcp/body-messages.ts';
 import { shortId, type SessionDirectory } from './session-directory.ts';
 
 export interface ResumerOptions {
