@@ -15,10 +15,11 @@ import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
 import { createDiscovery, type Discovery } from './backends/discovery.ts';
 import type { GatewayConfig } from './config/options.ts';
+import { AccessLog } from './http/access-log.ts';
 import { Forwarder } from './http/forwarder.ts';
 import { Quotas } from './http/quotas.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { createAccessLogger, maskUrl } from './logger.ts';
+import { maskUrl } from './logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics.ts';
 import { ToolNames } from './metrics/tool-names.ts';
 import { Placement } from './routing/placement.ts';
@@ -203,7 +204,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     timers.push(setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS));
     for (const t of timers) t.unref();
 
-    const accessLog = createAccessLogger(config.logLevel, logs).child({ instance: instanceId });
+    const accessLog = new AccessLog(config.logLevel, instanceId, logs);
     const quotas = new Quotas(
       store,
       storeGuard,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -16,6 +17,7 @@ import { BackendUnreachable, Forwarder } from '../../gateway/src/http/forwarder.
 import { Lifecycle } from '../../gateway/src/lifecycle.ts';
 import { createMetrics } from '../../gateway/src/metrics/metrics.ts';
 import { ToolNames } from '../../gateway/src/metrics/tool-names.ts';
+import { ClientAbort } from '../../gateway/src/proxy/client-abort.ts';
 import type { UpstreamRequest } from '../../gateway/src/proxy/send.ts';
 import { freePort } from '../support/redis.ts';
 
@@ -51,7 +53,7 @@ async function setup(backendWait: string) {
   return { registry, health, forwarder, ok, refused };
 }
 
-const request = (): UpstreamRequest => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}'), signal: new AbortController().signal });
+const request = (): UpstreamRequest => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}'), clientAbort: new ClientAbort() });
 
 test('ejected, then restored within --backend-wait: the request waits and goes through', async () => {
   const { registry, forwarder, ok } = await setup('10s');
@@ -61,7 +63,7 @@ test('ejected, then restored within --backend-wait: the request waits and goes t
     setTimeout(() => registry.restore(ok), 100);
     const sent = await sending;
     assert.equal(sent.upstream.statusCode, 200);
-    await sent.upstream.body.text();
+    await text(sent.upstream.body.readable());
   } finally {
     await registry.close();
   }
@@ -101,7 +103,7 @@ test('without affinity a refused backend is ejected and another one answers', as
     const order = [refused, ok];
     const sent = await forwarder.sendWithRetry((exclude) => order.find((b) => !exclude.has(b.id)), request());
     assert.equal(sent.backend, ok);
-    await sent.upstream.body.text();
+    await text(sent.upstream.body.readable());
     assert.deepEqual([refused.state, refused.stateCause], ['ejected', 'connect-refused'], 'suspicion only');
   } finally {
     await registry.close();

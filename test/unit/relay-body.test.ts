@@ -6,7 +6,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
+import type { Backend } from '../../gateway/src/backends/backend.ts';
+import { ClientAbort } from '../../gateway/src/proxy/client-abort.ts';
 import { relayResponse, type RelayOutcome } from '../../gateway/src/proxy/relay.ts';
+import { sendUpstream } from '../../gateway/src/proxy/send.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -29,7 +32,7 @@ describe('relayResponse (bounded bodies)', () => {
     upstream = await listen((req, res) => backend(req, res));
     pool = new Pool(`http://127.0.0.1:${upstream.port}`);
     relay = await listen((_req, res) => {
-      void pool.request({ method: 'GET', path: '/' }).then(async (up) => {
+      void sendUpstream({ pool, path: '/' } as Backend, { method: 'GET', headers: {}, body: undefined, clientAbort: new ClientAbort() }, 30_000).then(async (up) => {
         outcomes.push(await relayResponse(up, res, { sseKeepAliveMs: 0, bodyIdleTimeoutMs: idleMs }));
       });
     });

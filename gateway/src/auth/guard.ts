@@ -75,12 +75,23 @@ export class AuthGuard {
     this.#metadataUrl = parts.resource ? metadataUrl(parts.resource.url) : '';
   }
 
-  /** The onRequest hook of every MCP route. Throws a GatewayError (answered by the app's error handler). */
-  readonly hook = async (request: FastifyRequest): Promise<void> => {
-    const headers = request.raw.headers;
-    stripIdentityHeaders(headers, this.#p.identityHeaders);
+  /**
+   * The onRequest hook of every MCP route; refuses with a GatewayError (answered by the app's error handler).
+   * Callback style: with auth off (or a preflight) it finishes at once, without a promise per request.
+   */
+  readonly hook = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
+    stripIdentityHeaders(request.raw.headers, this.#p.identityHeaders);
     // CORS preflights carry no credentials (Fetch standard): they go to the backend as before.
-    if (!this.#p.verifier || request.method === 'OPTIONS') return;
+    if (!this.#p.verifier || request.method === 'OPTIONS') return done();
+    this.#verify(request).then(
+      () => done(),
+      (err: Error) => done(err),
+    );
+  };
+
+  async #verify(request: FastifyRequest): Promise<void> {
+    const headers = request.raw.headers;
+    if (!this.#p.verifier) return;
     try {
       if (hasQueryToken(request.url)) throw new AuthFailure('token_in_query', 'access tokens are not accepted in the query string');
       const bearer = readBearer(headers.authorization);
@@ -93,7 +104,7 @@ export class AuthGuard {
     } catch (err) {
       throw this.#refuse(request, err);
     }
-  };
+  }
 
   checkOperation(request: FastifyRequest, identity: Identity, peekBody: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
     if (!this.#p.policy.hasRules) return;

@@ -2,7 +2,7 @@
 // turned out to be (JSON-RPC method, tool, session, backend, status) and, when the response is over,
 // records the metrics and writes the request's one log line. Payloads are never logged.
 import type { ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import type { AccessLog } from './access-log.ts';
 import { sendGatewayError, type GatewayError, type JsonRpcId } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
 import { methodLabel } from '../metrics/labels.ts';
@@ -23,7 +23,7 @@ export class Exchange {
   readonly res: ServerResponse;
   readonly httpMethod: string;
   readonly #deps: ExchangeDeps;
-  readonly #log: Logger;
+  readonly #log: AccessLog;
   readonly #reqId: string;
   readonly span: RequestSpan;
   readonly #start = performance.now();
@@ -50,7 +50,7 @@ export class Exchange {
   #finished = false;
   readonly #onClose: Array<(finished: boolean) => void> = [];
 
-  constructor(httpMethod: string, reqId: string, res: ServerResponse, accessLog: Logger, deps: ExchangeDeps, span: RequestSpan) {
+  constructor(httpMethod: string, reqId: string, res: ServerResponse, accessLog: AccessLog, deps: ExchangeDeps, span: RequestSpan) {
     this.httpMethod = httpMethod;
     this.res = res;
     this.#log = accessLog;
@@ -109,23 +109,25 @@ export class Exchange {
     m.countRequest(method, this.#deps.toolNames.label(this.tool), status, (headersAt - this.#start) / 1000);
     this.#deps.traffic?.record({ backend: this.backend, route: this.route, status, latencyMs: headersAt - this.#start, clientClosed: this.outcome === 'client-closed' });
 
-    const line: Record<string, unknown> = {
-      reqId: this.#reqId,
-      http: this.httpMethod,
-      method: this.rpcMethod?.slice(0, 64),
-      status,
-      ms: Math.round((performance.now() - this.#start) * 100) / 100,
-    };
-    if (this.isResponseOnly) line.rpc = 'response'; // the client answering a server request (sampling, …)
-    if (this.tool !== undefined) line.tool = this.tool.slice(0, 64);
-    if (this.sessionId !== undefined) line.session = shortId(this.sessionId);
-    if (this.taskId !== undefined) line.task = shortId(this.taskId);
-    if (this.backend !== undefined) line.backend = this.backend;
-    if (this.route !== undefined) line.route = this.route;
-    if (this.errorCode !== undefined) line.error = this.errorCode;
-    if (this.outcome !== undefined) line.outcome = this.outcome;
-    if (this.authFailure !== undefined) line.auth = this.authFailure;
-    this.#log.info(line, 'request');
+    if (this.#log.enabled) {
+      this.#log.write({
+        reqId: this.#reqId,
+        http: this.httpMethod,
+        method: this.rpcMethod?.slice(0, 64),
+        status,
+        ms: Math.round((performance.now() - this.#start) * 100) / 100,
+        // the client answering a server request (sampling, …)
+        rpc: this.isResponseOnly ? 'response' : undefined,
+        tool: this.tool?.slice(0, 64),
+        session: this.sessionId === undefined ? undefined : shortId(this.sessionId),
+        task: this.taskId === undefined ? undefined : shortId(this.taskId),
+        backend: this.backend,
+        route: this.route,
+        error: this.errorCode,
+        outcome: this.outcome,
+        auth: this.authFailure,
+      });
+    }
     this.span.end({
       httpMethod: this.httpMethod,
       rpcMethod: this.rpcMethod?.slice(0, 64),
@@ -146,7 +148,7 @@ export class Exchange {
  * mcp_gateway_requests_total and logged like every other answer, in the one place that does both.
  */
 export function refuseAtEdge(
-  deps: ExchangeDeps & { accessLog: Logger; tracing: RequestTracing },
+  deps: ExchangeDeps & { accessLog: AccessLog; tracing: RequestTracing },
   request: { method: string; id: string; headers: Record<string, unknown> },
   res: ServerResponse,
   err: GatewayError,

@@ -7,7 +7,6 @@
 //  - the gateway's own failures (no port, no descriptor, its resolver) blame no backend: 503;
 //  - a timeout is 504, a reset or other failure 502, both with Retry-After;
 //  - a client that went away ends the exchange quietly (its upstream request was aborted).
-import type { Dispatcher } from 'undici';
 import type { Backend } from '../backends/backend.ts';
 import type { HealthChecker } from '../backends/health.ts';
 import type { GatewayConfig } from '../config/options.ts';
@@ -17,7 +16,7 @@ import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { TOOLS_LIST_READ_LIMIT, type ToolNames } from '../metrics/tool-names.ts';
 import type { UpstreamSpan } from '../tracing/tracing.ts';
 import { relayResponse, type RelayOptions } from '../proxy/relay.ts';
-import { sendUpstream, type UpstreamRequest } from '../proxy/send.ts';
+import { sendUpstream, type UpstreamRequest, type UpstreamResponse } from '../proxy/send.ts';
 import { classifyUpstreamError, type UpstreamFailureKind } from '../proxy/upstream-error.ts';
 import type { Exchange } from './exchange.ts';
 
@@ -42,7 +41,7 @@ export class BackendUnreachable extends Error {}
 
 export interface Sent {
   backend: Backend;
-  upstream: Dispatcher.ResponseData;
+  upstream: UpstreamResponse;
   /** The attempt's CLIENT span, ended when the response is over. */
   span: UpstreamSpan;
 }
@@ -82,11 +81,11 @@ export class Forwarder {
       if (backend.state === 'ejected') {
         // Woken by every change of the backend's state (a re-ejection with another cause too): wait on until
         // it is serving, proven lost, or the deadline passes.
-        let state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
-        while (state === 'ejected' && Date.now() < deadline && !req.signal.aborted) {
-          state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.signal);
+        let state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.clientAbort.signal);
+        while (state === 'ejected' && Date.now() < deadline && !req.clientAbort.aborted) {
+          state = await this.#d.health.waitForVerdict(backend, deadline - Date.now(), req.clientAbort.signal);
         }
-        if (req.signal.aborted) throw new ClientGone();
+        if (req.clientAbort.aborted) throw new ClientGone();
         if (state === 'lost') throw new BackendUnreachable(backend.stateCause);
         if (state === 'ejected') throw new GatewayError('BACKEND_EJECTED', undefined, { retryAfter: retryAfterFor(backend) });
       }
@@ -173,7 +172,7 @@ export class Forwarder {
     } catch (err) {
       const { kind, code } = classifyUpstreamError(err);
       span.end(undefined, kind);
-      if (kind === 'aborted' || req.signal.aborted) throw new ClientGone();
+      if (kind === 'aborted' || req.clientAbort.aborted) throw new ClientGone();
       this.#countFailure(backend, kind);
       if (kind === 'local') {
         // Nothing was sent, and the backend is not to blame: another backend may do (sendWithRetry); a

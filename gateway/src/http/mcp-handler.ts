@@ -5,6 +5,7 @@ import { authorizeOperation, identityHeadersOf, identityOf } from '../auth/guard
 import { asGatewayError, type JsonRpcId } from '../errors.ts';
 import { classify, headersSuffice, type Endpoint, type RequestClass } from '../mcp/classify.ts';
 import { H } from '../mcp/headers.ts';
+import { ClientAbort } from '../proxy/client-abort.ts';
 import { upstreamHeaders } from '../proxy/headers.ts';
 import type { UpstreamRequest } from '../proxy/send.ts';
 import { checkHeadersAgainstBody, checkRequest, type CheckedRequest, type RequestTarget } from './edge-checks.ts';
@@ -99,9 +100,9 @@ async function ownsSession(ctx: RouteContext, sid: string): Promise<boolean> {
 }
 
 function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): UpstreamRequest {
-  const ac = new AbortController();
+  const clientAbort = new ClientAbort();
   ex.onClose((finished) => {
-    if (!finished) ac.abort();
+    if (!finished) clientAbort.abort();
   });
   const body = checked.body;
   return {
@@ -109,7 +110,7 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
     method: request.method as UpstreamRequest['method'],
     headers: upstreamHeaders(request.headers, { remoteAddress: request.socket.remoteAddress, trustProxy: d.config.trustProxy }, body?.length, identityHeadersOf(request)),
     body,
-    signal: ac.signal,
+    clientAbort,
     // 2024-11-05: a POST goes to exactly the path and query the backend advertised (the gateway relayed that
     // URI unchanged: mcp/legacy-endpoint.ts); the stream to the same path as the client's.
     ...(checked.endpoint === 'mcp' ? {} : { path: request.url }),

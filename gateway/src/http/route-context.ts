@@ -1,7 +1,7 @@
 // What every route of the MCP listener is given: the gateway's parts, and one request on its way through.
+import type { AccessLog } from './access-log.ts';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.ts';
-import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
 import type { GatewayConfig } from '../config/options.ts';
@@ -35,7 +35,7 @@ export interface McpHandlerDeps {
   lifecycle: Lifecycle;
   tracing: RequestTracing;
   /** Writes the one line per request (no redaction pass: the line never carries secrets). */
-  accessLog: Logger;
+  accessLog: AccessLog;
   quotas: Quotas;
   /** Looks for sessions nobody knows on the backends; absent when --session-recovery is off. */
   recovery: SessionRecovery | undefined;

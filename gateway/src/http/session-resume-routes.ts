@@ -131,8 +131,8 @@ async function continueCutStream(ctx: RouteContext, sid: string, record: Session
   if (!again) return sseEvent(outcomeUnknownBody(ctx.ex.rpcId));
   const u = again.sent.upstream;
   again.sent.span.end(u.statusCode);
-  if (u.statusCode === 200 && isEventStream(u.headers)) return u.body;
-  const text = await readBounded(u.body, MAX_WRAPPED_ANSWER);
+  if (u.statusCode === 200 && isEventStream(u.headers)) return u.body.readable();
+  const text = await readBounded(u.body.readable(), MAX_WRAPPED_ANSWER);
   if (u.statusCode !== 200 || text === undefined) return sseEvent(outcomeUnknownBody(ctx.ex.rpcId));
   return sseEvent(text);
 }

@@ -6,10 +6,11 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Dispatcher } from 'undici';
 import { EventBoundary, KEEP_ALIVE_COMMENT, keepAliveWheel, type SseKeepAlive } from '../mcp/sse-keepalive.ts';
 import { discardBody } from './discard.ts';
 import { downstreamHeaders } from './headers.ts';
+import type { UpstreamResponse } from './send.ts';
+import type { BodySink, UpstreamBody } from './upstream-body.ts';
 
 export interface RelayOptions {
   sseKeepAliveMs: number;
@@ -44,7 +45,7 @@ export function isEventStream(headers: Record<string, string | string[] | undefi
   return v !== undefined && v.toLowerCase().startsWith('text/event-stream');
 }
 
-export async function relayResponse(upstream: Dispatcher.ResponseData, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
+export async function relayResponse(upstream: UpstreamResponse, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
   const sse = isEventStream(upstream.headers);
   const headers = downstreamHeaders(upstream.headers);
   // Tell any proxy in front of us not to buffer the stream either (the MCP transport spec recommends it).
@@ -59,7 +60,7 @@ export async function relayResponse(upstream: Dispatcher.ResponseData, res: Serv
   }
   res.writeHead(upstream.statusCode, headers);
   const filter = opts.bodyFilter?.(sse);
-  if (!sse) return filter ? relayFiltered(upstream.body, filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
+  if (!sse) return filter ? relayFiltered(upstream.body.readable(), filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
   res.flushHeaders(); // the client learns at once that its stream is open
   try {
@@ -70,50 +71,54 @@ export async function relayResponse(upstream: Dispatcher.ResponseData, res: Serv
 }
 
 /**
- * A bounded response (JSON, 202, errors), piped by hand with an idle timer. Not stream.pipeline(): for the
- * small bodies of the hot path its bookkeeping (an AbortController per call, aborted on finish, which
- * builds a DOMException) cost ~5% of the gateway's busy CPU in the steady scenario (bench/ CPU profile).
- * Same contract: backpressure, the upstream body destroyed when the client goes away, the client's
- * response destroyed when the upstream body fails.
+ * A bounded response (JSON, 202, errors), pumped from the dispatch handler straight into the client's
+ * response, with an idle timer. Backpressure: a full client socket pauses the backend's. The upstream body is
+ * thrown away (its request aborted) when the client goes away; the client's response is destroyed when the
+ * upstream body fails.
  */
-function relayBody(body: Readable, res: ServerResponse, idleMs: number, tap?: (chunk: Buffer) => void): Promise<RelayOutcome> {
+function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?: (chunk: Buffer) => void): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const idle = setTimeout(() => {
-      body.destroy(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
+      body.discard();
+      fail(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
     }, idleMs);
     idle.unref();
     const settle = (outcome: RelayOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(idle);
-      body.off('data', onData);
       res.off('drain', onDrain);
+      res.off('close', onClose);
       resolve(outcome);
     };
-    const onData = (chunk: Buffer) => {
-      idle.refresh();
-      tap?.(chunk);
-      if (!res.write(chunk)) body.pause();
-    };
-    const onDrain = () => body.resume();
-    body.on('data', onData);
-    res.on('drain', onDrain);
-    body.once('end', () => res.end());
-    body.on('error', (error) => {
+    const fail = (error: unknown) => {
       if (settled) return;
       settle({ result: 'upstream-failed', error });
       res.destroy();
-    });
-    res.on('error', () => undefined); // reported through 'close'
-    res.once('finish', () => settle({ result: 'complete' }));
-    res.once('close', () => {
+    };
+    const onDrain = () => body.resume();
+    const onClose = () => {
       if (res.writableFinished) return settle({ result: 'complete' });
-      discardBody(body);
+      body.discard();
       settle({ result: 'client-closed' });
+    };
+    res.on('drain', onDrain);
+    res.on('error', ignore); // reported through 'close'
+    res.once('close', onClose);
+    body.attach({
+      data: (chunk) => {
+        idle.refresh();
+        tap?.(chunk);
+        return res.write(chunk);
+      },
+      end: () => res.end(() => settle({ result: 'complete' })),
+      error: fail,
     });
   });
 }
+
+const ignore = (): void => undefined;
 
 /** A bounded response through a filter (legacy endpoint rewrite, task watch): pipeline with an idle timer. */
 async function relayFiltered(body: Readable, filter: Transform, res: ServerResponse, idleMs: number): Promise<RelayOutcome> {
@@ -138,6 +143,37 @@ async function relayFiltered(body: Readable, filter: Transform, res: ServerRespo
   }
 }
 
+/** Where an SSE relay reads from: the upstream body itself, or the body through a filter. */
+interface StreamSource {
+  attach(sink: BodySink): void;
+  pause(): void;
+  resume(): void;
+  discard(): void;
+}
+
+function throughFilter(body: UpstreamBody, filter: Transform): StreamSource {
+  const input = body.readable();
+  // pipe() does not pass a source's failure on: the filter fails with it, and the sink hears it once.
+  input.on('error', (err) => filter.destroy(err));
+  input.pipe(filter);
+  return {
+    attach: (sink) => {
+      filter.on('data', (chunk: Buffer) => {
+        if (!sink.data(chunk)) filter.pause();
+      });
+      filter.once('end', () => sink.end());
+      filter.on('error', (err) => sink.error(err));
+    },
+    pause: () => filter.pause(),
+    resume: () => filter.resume(),
+    discard: () => {
+      filter.on('error', ignore);
+      input.destroy();
+      filter.destroy();
+    },
+  };
+}
+
 /**
  * A stream (SSE): pumped by hand (no Transform, no pipe; a stream's keep-alive is an entry on the shared
  * timer wheel), so that an SDK-style answer (one event, then the end) costs little more than a JSON body,
@@ -145,12 +181,13 @@ async function relayFiltered(body: Readable, filter: Transform, res: ServerRespo
  * and resume) instead of tearing it down. Keep-alive comments go out only at event boundaries and never
  * while a write is backed up.
  */
-function relayStream(body: Readable, filter: Transform | undefined, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
+function relayStream(body: UpstreamBody, filter: Transform | undefined, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     let outcome: RelayOutcome | undefined;
     let stopping = false;
+    let detached = false;
     const settle = (o: RelayOutcome) => (outcome ??= o);
-    const source: Readable = filter ? body.pipe(filter) : body;
+    const source: StreamSource = filter ? throughFilter(body, filter) : body;
     const boundary = new EventBoundary();
     const tap = opts.sseTap;
     const keepAlive =
@@ -159,36 +196,27 @@ function relayStream(body: Readable, filter: Transform | undefined, res: ServerR
             if (boundary.atBoundary && !res.writableNeedDrain && !res.writableEnded) res.write(KEEP_ALIVE_COMMENT);
           })
         : undefined;
-    const onData = (chunk: Buffer) => {
-      if (chunk.length === 0) return;
-      keepAlive?.touch();
-      boundary.note(chunk);
-      tap?.(chunk);
-      if (!res.write(chunk)) source.pause();
-    };
     const onDrain = () => source.resume();
     const detach = () => {
+      detached = true;
       keepAlive?.cancel();
-      source.off('data', onData);
       res.off('drain', onDrain);
     };
     let continuing = false;
     const cut = () => {
       detach();
-      filter?.destroy();
       res.destroy();
-      discardBody(body);
+      source.discard();
     };
     const fail = (error: unknown) => {
-      if (stopping || continuing) return;
+      if (stopping || continuing || detached) return;
       // The backend broke the stream (or a filter refused it): cut the client's too, so it notices and can
       // resume elsewhere; or, with session resume, end or continue it with what the resume answers.
       settle({ result: 'upstream-failed', error });
       if (!opts.sseContinue || res.destroyed) return cut();
       continuing = true;
       detach();
-      discardBody(body);
-      filter?.destroy();
+      source.discard();
       void opts.sseContinue(error).then(
         (next) => continueWith(next),
         () => cut(),
@@ -209,31 +237,36 @@ function relayStream(body: Readable, filter: Transform | undefined, res: ServerR
       res.on('drain', () => next.resume());
       next.once('end', () => res.end());
     };
-    source.on('data', onData);
     res.on('drain', onDrain);
-    source.once('end', () => {
-      if (continuing) return;
-      detach();
-      res.end();
-    });
-    body.on('error', fail);
-    filter?.on('error', fail);
-    res.on('error', () => undefined); // the client's socket failing is reported through 'close'
+    res.on('error', ignore); // the client's socket failing is reported through 'close'
     res.once('close', () => {
       detach();
       if (!res.writableFinished) {
         settle({ result: 'client-closed' });
-        discardBody(body);
-        filter?.destroy();
+        source.discard();
       }
       resolve(settle({ result: 'complete' }));
     });
     opts.onStreamOpen?.(() => {
       stopping = true;
       detach();
-      discardBody(body);
-      filter?.destroy();
+      source.discard();
       res.end();
+    });
+    source.attach({
+      data: (chunk) => {
+        if (detached || chunk.length === 0) return true;
+        keepAlive?.touch();
+        boundary.note(chunk);
+        tap?.(chunk);
+        return res.write(chunk);
+      },
+      end: () => {
+        if (continuing || detached) return;
+        detach();
+        res.end();
+      },
+      error: fail,
     });
   });
 }
