@@ -1,6 +1,7 @@
 // The MCP listener: a Fastify instance that never listens by itself (main.ts and tests decide that).
 // It serves the MCP endpoint and nothing else; every answer the gateway makes itself is JSON-RPC shaped.
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type HTTPMethods, type RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/options.ts';
@@ -8,7 +9,9 @@ import { authRefusalOf, type AuthGuard } from './auth/guard.ts';
 import { GatewayError } from './errors.ts';
 import { refuseAtEdge } from './http/exchange.ts';
 import { clientErrorHandler, ConnectionCap, serverOptions, tooManyHeaders } from './http/limits.ts';
+import { frontDoor } from './http/front-door.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
+import type { McpRequest } from './http/mcp-request.ts';
 import { checkOrigin, originPolicy } from './http/origin-guard.ts';
 import { lazyRequestLogger } from './logger.ts';
 
@@ -37,7 +40,18 @@ function fromFastifyError(err: FastifyError): GatewayError {
   }
 }
 
+/** The request id: the client's X-Request-Id when well-formed, a UUID otherwise. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Fastify's defaults for what its own server factory sets (its keep-alive timeout, no socket timeout). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 export function buildApp(config: GatewayConfig, deps: AppDeps) {
+  // The MCP endpoint's common requests go through the front door (http/front-door.ts); the rest to Fastify.
+  let front: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const app = Fastify({
     loggerInstance: deps.logger,
     // One line per request comes from http/exchange.ts instead of Fastify's two.
@@ -47,13 +61,18 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     trustProxy: config.trustProxy,
     return503OnClosing: false, // answered below, JSON-RPC shaped
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestId,
     exposeHeadRoutes: false,
     routerOptions: { ignoreTrailingSlash: true },
-    http: serverOptions(config),
+    serverFactory: (fastifyHandler) => {
+      const server = createServer(serverOptions(config), (req, res) => {
+        if (!front?.(req, res)) fastifyHandler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = config.requestTimeoutMs;
+      server.setTimeout(0);
+      return server;
+    },
     requestTimeout: config.requestTimeoutMs,
     clientErrorHandler: clientErrorHandler(deps.metrics, config.maxHeaderCount),
   });
@@ -66,17 +85,22 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  /** Refusals before anything else, for every request of the port (shutdown, connection cap, header count). */
+  const edgeRefusal = (request: Pick<McpRequest, 'socket' | 'raw'>): GatewayError | undefined => {
+    if (deps.lifecycle.stopping) return new GatewayError('SHUTTING_DOWN');
+    if (cap.isShed(request.socket)) {
+      deps.metrics.limitRejections.inc({ limit: 'connections' });
+      return new GatewayError('TOO_MANY_CONNECTIONS');
+    }
+    if (tooManyHeaders(request.raw.rawHeaders, config.maxHeaderCount)) {
+      deps.metrics.limitRejections.inc({ limit: 'header_count' });
+      return new GatewayError('HEADERS_TOO_LARGE', `more than ${config.maxHeaderCount} header fields`);
+    }
+    return undefined;
+  };
   // Hooks take a callback, not a promise: every request passes them, and a promise each costs a microtask turn.
   app.addHook('onRequest', (request, reply, done) => {
-    let refusal: GatewayError | undefined;
-    if (deps.lifecycle.stopping) refusal = new GatewayError('SHUTTING_DOWN');
-    else if (cap.isShed(request.socket)) {
-      deps.metrics.limitRejections.inc({ limit: 'connections' });
-      refusal = new GatewayError('TOO_MANY_CONNECTIONS');
-    } else if (tooManyHeaders(request.raw.rawHeaders, config.maxHeaderCount)) {
-      deps.metrics.limitRejections.inc({ limit: 'header_count' });
-      refusal = new GatewayError('HEADERS_TOO_LARGE', `more than ${config.maxHeaderCount} header fields`);
-    }
+    const refusal = edgeRefusal(request);
     if (refusal) {
       reply.hijack();
       reply.raw.setHeader('connection', 'close');
@@ -105,17 +129,19 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
   // Every MCP route lives in this one encapsulated scope, so that one hook guards all of them alike (auth: it
   // verifies the token and sets `request.principal`): the MCP endpoint and the legacy HTTP+SSE pair.
   const origins = originPolicy(config.host, config.allowedHosts, config.allowedOrigins);
+  const originRefusal = (request: Pick<McpRequest, 'headers'>): GatewayError | undefined => {
+    try {
+      checkOrigin(origins, request.headers);
+      return undefined;
+    } catch (err) {
+      deps.metrics.limitRejections.inc({ limit: 'origin' });
+      return err as GatewayError;
+    }
+  };
+  front = frontDoor(config, { ...deps, edgeRefusal, originRefusal, requestId });
   app.register(async (scope) => {
     // DNS rebinding first: a foreign Host or Origin never gets as far as auth or a backend.
-    scope.addHook('onRequest', (request, _reply, done) => {
-      try {
-        checkOrigin(origins, request.headers);
-      } catch (err) {
-        deps.metrics.limitRejections.inc({ limit: 'origin' });
-        return done(err as GatewayError);
-      }
-      done();
-    });
+    scope.addHook('onRequest', (request, _reply, done) => done(originRefusal(request)));
     scope.addHook('onRequest', deps.auth.hook);
     mcpRoute(scope, config.mcpPath, ['GET', 'POST', 'DELETE', 'OPTIONS'], createMcpHandler(deps, 'mcp'), deps);
     if (config.legacySse) {

@@ -167,6 +167,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   let auth: AuthGuard | undefined;
   let app: ReturnType<typeof buildApp> | undefined;
   let admin: ReturnType<typeof buildAdminApp> | undefined;
+  let accessLog: AccessLog | undefined;
   const policy = statusPolicy(config);
   const counters = new CounterRates(metrics.registry);
   const heartbeats = new ReplicaHeartbeats(store, { id: instanceId, version, startedAt }, log);
@@ -183,6 +184,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     { name: 'backend pools', close: () => registry.close() },
     { name: 'tracing', close: () => tracing.close() },
     { name: 'admin listener', close: () => admin?.close() },
+    { name: 'access log', close: () => accessLog?.close() },
   ];
   try {
     discovery = await createDiscovery(config, (specs) => registry.update(specs), log);
@@ -204,7 +206,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     timers.push(setInterval(() => void pingStore(), STORE_PING_MS), setInterval(() => void refreshCounts(), PLACEMENT_REFRESH_MS));
     for (const t of timers) t.unref();
 
-    const accessLog = new AccessLog(config.logLevel, instanceId, logs);
+    accessLog = new AccessLog(config.logLevel, instanceId, logs);
     const quotas = new Quotas(
       store,
       storeGuard,

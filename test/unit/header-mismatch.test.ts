@@ -17,7 +17,7 @@ function check(headers: Record<string, string | string[]>, body: unknown, parse 
     for (const one of [v].flat()) raw.push(k, one);
     joined[k] = Array.isArray(v) ? v.join(', ') : v; // as Node presents a repeated custom header
   }
-  const req = checkRequest('mcp', 'POST', joined, Buffer.from(JSON.stringify(body)), { path: '/mcp', query: new URLSearchParams(), rawHeaders: raw });
+  const req = checkRequest('mcp', 'POST', joined, Buffer.from(JSON.stringify(body)), { path: '/mcp', query: '', rawHeaders: raw });
   if (parse) req.peek();
   checkHeadersAgainstBody(req, joined);
   return req;

@@ -10,7 +10,7 @@
 // therefore carries `id: null` (JSON-RPC 2.0 §5: the id could not be determined). Method and tool scopes
 // need the body: `authorizeOperation`, called by the handler once the body is checked, answers those (and
 // echoes the request id).
-import type { FastifyRequest } from 'fastify';
+import type { McpRequest } from '../http/mcp-request.ts';
 import type { IdentityHeaderNames } from '../config/auth.ts';
 import type { GatewayError } from '../errors.ts';
 import type { JsonRpcPeek } from '../mcp/jsonrpc.ts';
@@ -36,17 +36,17 @@ export interface AuthGuardParts {
   metrics: GatewayMetrics;
 }
 
-const verified = new WeakMap<FastifyRequest, { guard: AuthGuard; identity: Identity; headers: Record<string, string> }>();
+const verified = new WeakMap<McpRequest, { guard: AuthGuard; identity: Identity; headers: Record<string, string> }>();
 
-const refusals = new WeakMap<FastifyRequest, string>();
+const refusals = new WeakMap<McpRequest, string>();
 
 /** Why the hook refused this request (for its log line), if it did. */
-export function authRefusalOf(request: FastifyRequest): string | undefined {
+export function authRefusalOf(request: McpRequest): string | undefined {
   return refusals.get(request);
 }
 
 /** The identity the hook verified for this request, if any. */
-export function identityOf(request: FastifyRequest): Identity | undefined {
+export function identityOf(request: McpRequest): Identity | undefined {
   return verified.get(request)?.identity;
 }
 
@@ -54,13 +54,13 @@ export function identityOf(request: FastifyRequest): Identity | undefined {
  * The identity headers (name -> value) for this request's backend; empty with auth off. proxy/headers.ts
  * sets them after hop-by-hop removal, so nothing the client sends can remove or forge them.
  */
-export function identityHeadersOf(request: FastifyRequest): Readonly<Record<string, string>> {
+export function identityHeadersOf(request: McpRequest): Readonly<Record<string, string>> {
   return verified.get(request)?.headers ?? {};
 }
 
 /** Throws INSUFFICIENT_SCOPE (403, echoing the request id) when the body's methods/tools need more scopes. */
 /** `peek` is called only when method or tool rules exist (the body is parsed for nothing else here). */
-export function authorizeOperation(request: FastifyRequest, peek: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
+export function authorizeOperation(request: McpRequest, peek: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
   const v = verified.get(request);
   if (v) v.guard.checkOperation(request, v.identity, peek, body);
 }
@@ -79,7 +79,7 @@ export class AuthGuard {
    * The onRequest hook of every MCP route; refuses with a GatewayError (answered by the app's error handler).
    * Callback style: with auth off (or a preflight) it finishes at once, without a promise per request.
    */
-  readonly hook = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void => {
+  readonly hook = (request: McpRequest, _reply: unknown, done: (err?: Error) => void): void => {
     stripIdentityHeaders(request.raw.headers, this.#p.identityHeaders);
     // CORS preflights carry no credentials (Fetch standard): they go to the backend as before.
     if (!this.#p.verifier || request.method === 'OPTIONS') return done();
@@ -89,7 +89,7 @@ export class AuthGuard {
     );
   };
 
-  async #verify(request: FastifyRequest): Promise<void> {
+  async #verify(request: McpRequest): Promise<void> {
     const headers = request.raw.headers;
     if (!this.#p.verifier) return;
     try {
@@ -98,7 +98,7 @@ export class AuthGuard {
       if (bearer.kind === 'absent') throw new AuthFailure(bearer.reason, 'a bearer token is required');
       const identity = await this.#p.verifier.verify(bearer.token);
       if (missingScopes(identity.scopes, this.#p.policy.required).length > 0) throw new AuthFailure('insufficient_scope', 'the token lacks a required scope');
-      (request as FastifyRequest & { principal?: string }).principal = identity.principal;
+      (request as McpRequest & { principal?: string }).principal = identity.principal;
       const jwt = this.#p.signer ? await this.#p.signer.sign(identity) : undefined;
       verified.set(request, { guard: this, identity, headers: identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
     } catch (err) {
@@ -106,7 +106,7 @@ export class AuthGuard {
     }
   }
 
-  checkOperation(request: FastifyRequest, identity: Identity, peekBody: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
+  checkOperation(request: McpRequest, identity: Identity, peekBody: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {
     if (!this.#p.policy.hasRules) return;
     const peek = peekBody();
     const needed = this.#p.policy.scopesFor(operationsOf(peek, body));
@@ -135,7 +135,7 @@ export class AuthGuard {
     for (const c of this.#p.closeables) c.close();
   }
 
-  #refuse(request: FastifyRequest, err: unknown): unknown {
+  #refuse(request: McpRequest, err: unknown): unknown {
     const required = this.#p.policy.required;
     let answer: GatewayError;
     let reason: string;

@@ -3,6 +3,8 @@
 // profile (issue 17); this line has fixed fields, so it is serialized directly. Same output as
 // `logger.child({ instance }).info(fields, 'request')`: level, time, pid, instance, the fields (undefined
 // ones left out), msg. Values are the gateway's own (never headers, tokens or payloads).
+// Lines are handed to the destination in batches (up to BATCH_LINES, or after FLUSH_MS): sonic-boom measures
+// its pending buffer on every write, so one write per line cost more the longer the buffer grew.
 import { pino, type DestinationStream } from 'pino';
 import { isoTimeCached } from '../logger.ts';
 
@@ -24,6 +26,8 @@ export interface AccessLine {
 }
 
 const INFO = pino.levels.values.info as number;
+const BATCH_LINES = 64;
+const FLUSH_MS = 50;
 
 export class AccessLog {
   /** Whether the configured --log-level lets info lines through. */
@@ -31,12 +35,39 @@ export class AccessLog {
   readonly #dest: DestinationStream;
   /** `,"pid":N,"instance":"…"`: the bindings every line repeats. */
   readonly #bindings: string;
+  readonly #pending: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onExit = (): void => {
+    this.flush();
+    try {
+      (this.#dest as { flushSync?: () => void }).flushSync?.();
+    } catch {
+      // stdout already gone: nothing to flush into
+    }
+  };
 
   /** `destination`: where the other log lines go (shared, so that lines never interleave); stdout when absent. */
   constructor(level: string, instance: string, destination?: DestinationStream) {
     this.enabled = (pino.levels.values[level] ?? Number.POSITIVE_INFINITY) <= INFO;
     this.#dest = destination ?? pino.destination(1);
     this.#bindings = `,"pid":${process.pid},"instance":${JSON.stringify(instance)}`;
+    if (this.enabled) process.once('exit', this.#onExit);
+  }
+
+  /** Hands the pending lines to the destination. */
+  readonly flush = (): void => {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending.join('');
+    this.#pending.length = 0;
+    this.#dest.write(batch);
+  };
+
+  /** Flushes and stops (gateway shutdown). */
+  close(): void {
+    this.flush();
+    process.off('exit', this.#onExit);
   }
 
   write(l: AccessLine): void {
@@ -53,7 +84,12 @@ export class AccessLog {
     if (l.error !== undefined) s += `,"error":${str(l.error)}`;
     if (l.outcome !== undefined) s += `,"outcome":${str(l.outcome)}`;
     if (l.auth !== undefined) s += `,"auth":${str(l.auth)}`;
-    this.#dest.write(`${s},"msg":"request"}\n`);
+    this.#pending.push(`${s},"msg":"request"}\n`);
+    if (this.#pending.length >= BATCH_LINES) this.flush();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(this.flush, FLUSH_MS);
+      this.#timer.unref();
+    }
   }
 }
 

@@ -12,6 +12,7 @@ import { sessionIdOf, type LegacyPaths } from '../mcp/legacy-endpoint.ts';
 import { peekJsonRpc, type JsonRpcPeek } from '../mcp/jsonrpc.ts';
 
 export interface CheckedRequest {
+  httpMethod: string;
   endpoint: Endpoint;
   sessionId: string | undefined;
   protocolVersion: string | undefined;
@@ -49,6 +50,7 @@ export function checkRequest(
   const body = httpMethod === 'POST' && Buffer.isBuffer(rawBody) ? rawBody : undefined;
   let peeked: JsonRpcPeek | undefined;
   const out: CheckedRequest = {
+    httpMethod,
     endpoint,
     sessionId: sid.value,
     protocolVersion: version.value,
@@ -70,7 +72,7 @@ export function checkRequest(
     // 2024-11-05: messages for the session the endpoint URI names (mcp/legacy-endpoint.ts: any query name,
     // or a path segment); clients need not send an Accept header.
     out.peek();
-    const id = target.legacy ? sessionIdOf(target.path, target.query, target.legacy) : undefined;
+    const id = target.legacy ? sessionIdOf(target.path, new URLSearchParams(target.query), target.legacy) : undefined;
     if (id === undefined) throw new GatewayError('BAD_REQUEST', 'the URI names no session (the endpoint event gives the URI to POST to)', { rpcId: out.peeked?.id });
     out.legacySessionId = id;
   } else if (httpMethod === 'POST') {
@@ -89,7 +91,8 @@ export function checkRequest(
 /** The request's path and query, its raw header list, and the configured legacy routes. */
 export interface RequestTarget {
   path: string;
-  query: URLSearchParams;
+  /** The raw query string (after `?`), parsed only where it matters (a legacy messages POST). */
+  query: string;
   /** Node's `rawHeaders`: names and values alternating, repetitions kept. */
   rawHeaders: readonly string[];
   legacy?: LegacyPaths;

@@ -1,5 +1,6 @@
 // The handler behind every MCP route (the MCP endpoint, and the legacy HTTP+SSE pair): edge checks, one
 // classification (mcp/classify.ts), and one route per request class (DESIGN.md "Request flow", step 3).
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizeOperation, identityHeadersOf, identityOf } from '../auth/guard.ts';
 import { asGatewayError, type JsonRpcId } from '../errors.ts';
@@ -12,44 +13,51 @@ import { checkHeadersAgainstBody, checkRequest, type CheckedRequest, type Reques
 import { Exchange } from './exchange.ts';
 import { ClientGone } from './forwarder.ts';
 import { openLegacyStream, routeLegacyMessage } from './legacy-sse-routes.ts';
+import type { McpRequest } from './mcp-request.ts';
 import { checkBinding, principalOf, type McpHandlerDeps, type RouteContext } from './route-context.ts';
 import { routeInitialize, routeSession } from './session-routes.ts';
 import { routeStateless, routeTask } from './stateless-routes.ts';
 
 export { principalOf, type McpHandlerDeps } from './route-context.ts';
 
+/** The handler of an MCP route, for Fastify. */
 export function createMcpHandler(d: McpHandlerDeps, endpoint: Endpoint = 'mcp') {
-  return async function mcpHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return function mcpHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.hijack();
-    const ex = new Exchange(request.method, request.id, reply.raw, d.accessLog, d, d.tracing.start(request.headers));
-    const leave = d.lifecycle.enter();
-    ex.onClose(leave);
-    let checked: CheckedRequest | undefined;
-    try {
-      checked = checkRequest(endpoint, request.method, request.headers, request.body, targetOf(d, request));
-      ex.protocolVersion = checked.protocolVersion;
-      // Method and tool scopes (--auth-method-scopes): the body is read for them only when rules exist.
-      const c = checked;
-      authorizeOperation(request, () => c.peek(), checked.body);
-      await route(d, request, ex, checked);
-    } catch (err) {
-      if (err instanceof ClientGone) {
-        ex.outcome = 'client-closed';
-        return;
-      }
-      const gwErr = asGatewayError(err);
-      // The request's id, for the error: parsing the body is worth it now even where routing did without.
-      ex.rpcId ??= gwErr.rpcId ?? (checked ? idIfParsable(checked) : undefined);
-      if (gwErr.code === 'INTERNAL') request.log.error({ err: gwErr.cause }, 'unexpected failure');
-      ex.fail(gwErr);
-    } finally {
-      if (ex.res.writableEnded || ex.res.destroyed) leave();
-    }
+    return handleMcpRequest(d, endpoint, request, reply.raw);
   };
 }
 
-async function route(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
-  const cls = classify({ ...checked, httpMethod: request.method, peek: checked.peek });
+/** One request to an MCP endpoint, answered on `res` (from Fastify's route or from the front door). */
+export async function handleMcpRequest(d: McpHandlerDeps, endpoint: Endpoint, request: McpRequest, res: ServerResponse): Promise<void> {
+  const ex = new Exchange(request.method, request.id, res, d.accessLog, d, d.tracing.start(request.headers));
+  const leave = d.lifecycle.enter();
+  ex.onClose(leave);
+  let checked: CheckedRequest | undefined;
+  try {
+    checked = checkRequest(endpoint, request.method, request.headers, request.body, targetOf(d, request));
+    ex.protocolVersion = checked.protocolVersion;
+    // Method and tool scopes (--auth-method-scopes): the body is read for them only when rules exist.
+    const c = checked;
+    authorizeOperation(request, () => c.peek(), checked.body);
+    await route(d, request, ex, checked);
+  } catch (err) {
+    if (err instanceof ClientGone) {
+      ex.outcome = 'client-closed';
+      return;
+    }
+    const gwErr = asGatewayError(err);
+    // The request's id, for the error: parsing the body is worth it now even where routing did without.
+    ex.rpcId ??= gwErr.rpcId ?? (checked ? idIfParsable(checked) : undefined);
+    if (gwErr.code === 'INTERNAL') request.log.error({ err: gwErr.cause }, 'unexpected failure');
+    ex.fail(gwErr);
+  } finally {
+    if (ex.res.writableEnded || ex.res.destroyed) leave();
+  }
+}
+
+async function route(d: McpHandlerDeps, request: McpRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
+  const cls = classify(checked);
   checkHeadersAgainstBody(checked, request.headers);
   // Labels for metrics and logs: from Mcp-Method / Mcp-Name where they are trusted, from the body otherwise.
   if (headersSuffice(checked)) ex.setHeaderFacts(checked.mcpMethod as string, checked.mcpName);
@@ -99,7 +107,7 @@ async function ownsSession(ctx: RouteContext, sid: string): Promise<boolean> {
   return checkBinding(ctx, sid, record, 'streamable') === 'usable';
 }
 
-function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchange, checked: CheckedRequest): UpstreamRequest {
+function upstreamRequest(d: McpHandlerDeps, request: McpRequest, ex: Exchange, checked: CheckedRequest): UpstreamRequest {
   const clientAbort = new ClientAbort();
   ex.onClose((finished) => {
     if (!finished) clientAbort.abort();
@@ -117,12 +125,12 @@ function upstreamRequest(d: McpHandlerDeps, request: FastifyRequest, ex: Exchang
   };
 }
 
-function targetOf(d: McpHandlerDeps, request: FastifyRequest): RequestTarget {
+function targetOf(d: McpHandlerDeps, request: McpRequest): RequestTarget {
   const url = request.url;
   const q = url.indexOf('?');
   return {
     path: q < 0 ? url : url.slice(0, q),
-    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    query: q < 0 ? '' : url.slice(q + 1),
     rawHeaders: request.raw.rawHeaders,
     legacy: { ssePath: d.config.ssePath, messagesPath: d.config.messagesPath },
   };

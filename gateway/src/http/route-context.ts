@@ -1,6 +1,6 @@
 // What every route of the MCP listener is given: the gateway's parts, and one request on its way through.
 import type { AccessLog } from './access-log.ts';
-import type { FastifyRequest } from 'fastify';
+import type { McpRequest } from './mcp-request.ts';
 import { GatewayError } from '../errors.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { BackendRegistry } from '../backends/registry.ts';
@@ -50,15 +50,15 @@ export interface McpHandlerDeps {
 /** One request being routed. */
 export interface RouteContext {
   d: McpHandlerDeps;
-  request: FastifyRequest;
+  request: McpRequest;
   ex: Exchange;
   checked: CheckedRequest;
   upstream: UpstreamRequest;
 }
 
 /** The principal the auth layer verified for this request (absent when auth is off). */
-export function principalOf(request: FastifyRequest): string | undefined {
-  return (request as FastifyRequest & { principal?: string }).principal;
+export function principalOf(request: McpRequest): string | undefined {
+  return (request as McpRequest & { principal?: string }).principal;
 }
 
 /**
@@ -81,7 +81,7 @@ export function checkBinding(ctx: Pick<RouteContext, 'd' | 'request'>, id: strin
  * not 404 (which would end it for the client), and the binding stays in the store. Returns when the
  * backend is gone for good, and the caller forgets the session.
  */
-export function refuseIfBackendNotYetSeen(d: McpHandlerDeps, request: FastifyRequest, record: SessionRecord): void {
+export function refuseIfBackendNotYetSeen(d: McpHandlerDeps, request: McpRequest, record: SessionRecord): void {
   if (d.registry.whyUnknown(record) !== 'not-yet-seen') return;
   d.metrics.sessionBackendUnseen.inc();
   request.log.warn({ backend: record.backend }, 'session bound to a backend this replica has not discovered yet: answered 503');
@@ -89,7 +89,7 @@ export function refuseIfBackendNotYetSeen(d: McpHandlerDeps, request: FastifyReq
 }
 
 /** A new binding's record, carrying the principal when auth is on. */
-export function newRecord(request: FastifyRequest, backend: Pick<Backend, 'id' | 'instance'>, kind: SessionRecord['kind'], protocolVersion?: string): SessionRecord {
+export function newRecord(request: McpRequest, backend: Pick<Backend, 'id' | 'instance'>, kind: SessionRecord['kind'], protocolVersion?: string): SessionRecord {
   const principal = principalOf(request);
   return {
     backend: backend.id,

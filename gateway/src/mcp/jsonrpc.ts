@@ -1,5 +1,6 @@
 // Peeks into a POST body: just enough of JSON-RPC 2.0 to route (is it `initialize`?), to label metrics
 // (method, tool) and to answer errors with the request's id. The body itself is forwarded byte for byte.
+import { isUtf8 } from 'node:buffer';
 import { GatewayError, type JsonRpcId } from '../errors.ts';
 
 export interface JsonRpcPeek {
@@ -49,8 +50,6 @@ export function nestsDeeperThan(body: Buffer, max: number): boolean {
   return false;
 }
 
-// Invalid UTF-8 is a parse error, not something to repair with U+FFFD and forward.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -69,10 +68,15 @@ function isMessage(m: unknown): m is Record<string, unknown> {
 }
 
 export function peekJsonRpc(body: Buffer): JsonRpcPeek {
-  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new GatewayError('INVALID_REQUEST', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // A body no longer than the bound cannot nest deeper than it: the scan is for big bodies.
+  if (body.length > MAX_JSON_DEPTH && nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new GatewayError('INVALID_REQUEST', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
+  // Invalid UTF-8 is a parse error, not something to repair with U+FFFD and forward. A leading BOM is
+  // skipped (RFC 8259 §8.1 lets a parser ignore it), as the WHATWG UTF-8 decoder did here before.
+  if (!isUtf8(body)) throw new GatewayError('PARSE_ERROR');
+  const bom = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
   try {
-    parsed = JSON.parse(utf8.decode(body));
+    parsed = JSON.parse(body.toString('utf8', bom));
   } catch {
     throw new GatewayError('PARSE_ERROR');
   }

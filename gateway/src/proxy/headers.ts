@@ -20,9 +20,14 @@ const HOP_BY_HOP = new Set([
 /** Never forwarded upstream: the gateway terminates auth (no token passthrough) and sets its own length. */
 const NEVER_UPSTREAM = new Set(['authorization', 'content-length', 'expect']);
 
-function connectionListed(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Set<string> {
-  const out = new Set<string>();
+const NONE_LISTED: ReadonlySet<string> = new Set();
+/** The usual values (`keep-alive`, `close`) name only hop-by-hop fields, which go anyway. */
+const ONLY_HOP_BY_HOP = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
+
+function connectionListed(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): ReadonlySet<string> {
   const v = headers.connection;
+  if (v === undefined || (typeof v === 'string' && ONLY_HOP_BY_HOP.has(v))) return NONE_LISTED;
+  const out = new Set<string>();
   for (const item of Array.isArray(v) ? v : v ? [v] : []) {
     for (const name of item.split(',')) out.add(name.trim().toLowerCase());
   }
@@ -50,7 +55,8 @@ export function upstreamHeaders(
 ): Record<string, string | string[]> {
   const listed = connectionListed(incoming);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || HOP_BY_HOP.has(name) || NEVER_UPSTREAM.has(name) || listed.has(name)) continue;
     out[name] = value;
   }
@@ -67,7 +73,7 @@ export function upstreamHeaders(
   // RFC 7239 Forwarded from an untrusted client could spoof what the backend believes; drop it.
   if (!forwarded.trustProxy) delete out.forwarded;
   if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
-  for (const [name, value] of Object.entries(own)) out[name] = value;
+  for (const name in own) out[name] = own[name] as string;
   return out;
 }
 
@@ -75,7 +81,8 @@ export function upstreamHeaders(
 export function downstreamHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
   const listed = connectionListed(upstream);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
     out[name] = value;
   }
