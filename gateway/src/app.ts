@@ -51,7 +51,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 export function buildApp(config: GatewayConfig, deps: AppDeps) {
   // The MCP endpoint's common requests go through the front door (http/front-door.ts); the rest to Fastify.
-  let front: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  // Set once the parts it shares with the Fastify routes exist (below); the server is made first.
+  const front: { serve?: (req: IncomingMessage, res: ServerResponse) => boolean } = {};
   const app = Fastify({
     loggerInstance: deps.logger,
     // One line per request comes from http/exchange.ts instead of Fastify's two.
@@ -66,7 +67,7 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
     routerOptions: { ignoreTrailingSlash: true },
     serverFactory: (fastifyHandler) => {
       const server = createServer(serverOptions(config), (req, res) => {
-        if (!front?.(req, res)) fastifyHandler(req, res);
+        if (!front.serve?.(req, res)) fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = config.requestTimeoutMs;
@@ -138,7 +139,7 @@ export function buildApp(config: GatewayConfig, deps: AppDeps) {
       return err as GatewayError;
     }
   };
-  front = frontDoor(config, { ...deps, edgeRefusal, originRefusal, requestId });
+  front.serve = frontDoor(config, { ...deps, edgeRefusal, originRefusal, requestId });
   app.register(async (scope) => {
     // DNS rebinding first: a foreign Host or Origin never gets as far as auth or a backend.
     scope.addHook('onRequest', (request, _reply, done) => done(originRefusal(request)));
