@@ -82,8 +82,11 @@ describe('--workers 2', { timeout: 120_000 }, () => {
     assert.equal(readyz.ready, true);
     assert.deepEqual(readyz.workers.map((w) => w.pid).sort(), [...workers].sort());
     for (let i = 0; i < 8; i++) await sessionAndCall(gw.mcpUrl);
-    // Each worker is a gateway of its own (instance id in its access log lines): both served requests.
-    const instances = new Set(gw.service.json().filter((l) => l.method === 'tools/call' && typeof l.instance === 'string').map((l) => l.instance));
+    // Each worker is a gateway of its own (instance id in its access log lines): both served requests. Access
+    // lines are written in batches (a fraction of a second late), so they are waited for.
+    const toolCallInstances = () => new Set(gw.service.json().filter((l) => l.method === 'tools/call' && typeof l.instance === 'string').map((l) => l.instance));
+    await eventually('tool-call lines from both workers', () => toolCallInstances().size >= 2, { timeoutMs: 5000 }).catch(() => undefined);
+    const instances = toolCallInstances();
     assert.equal(instances.size, 2, `tool calls served by ${[...instances].join(', ')}`);
     const health = await gw.admin<{ status: string; workers: number }>('/healthz');
     assert.deepEqual(health, { status: 'ok', workers: 2 });
