@@ -57,7 +57,7 @@ test('streams: per session and per principal, each slot given back once', () => 
 test('request rate: the burst passes, then 429 with Retry-After', async () => {
   const { quotas, rejections } = setup({ rateLimit: 1, rateBurst: 3 });
   for (let i = 0; i < 3; i++) await quotas.checkRate('alice');
-  await assert.rejects(quotas.checkRate('alice'), is429);
+  await assert.rejects(quotas.checkRate('alice') as Promise<void>, is429);
   await quotas.checkRate('bob');
   assert.equal(await rejections('rate'), 1);
 });

@@ -69,25 +69,20 @@ async function route(d: McpHandlerDeps, request: McpRequest, ex: Exchange, check
   const expiresAt = identityOf(request)?.expiresAt;
   if (expiresAt !== undefined) ex.credentialDeadline = expiresAt + d.config.authClockSkewMs;
   const principal = principalOf(request);
-  await d.quotas.checkRate(principal);
+  const rate = d.quotas.checkRate(principal);
+  if (rate) await rate;
   if (request.method === 'GET' || ex.rpcMethod === 'subscriptions/listen') {
     // A listening stream holds a slot (and a backend connection) until it closes.
     ex.onClose(d.quotas.openStream(checked.sessionId ?? checked.legacySessionId, principal));
   }
   const ctx: RouteContext = { d, request, ex, checked, upstream: upstreamRequest(d, request, ex, checked) };
-  return dispatch(ctx, cls);
+  await dispatch(ctx, cls);
 }
 
-async function dispatch(ctx: RouteContext, cls: RequestClass): Promise<void> {
+function dispatch(ctx: RouteContext, cls: RequestClass): Promise<void> {
   switch (cls.path) {
     case 'session':
-      if (cls.otherwise && !(await ownsSession(ctx, cls.sessionId))) {
-        // A 2026-07-28 request naming a session that is not the caller's: its servers ignore the id, so it is
-        // routed as what it is without one, and the id stays here (it may be someone else's).
-        delete ctx.upstream.headers[H.SESSION_ID];
-        return dispatch(ctx, cls.otherwise);
-      }
-      return routeSession(ctx, cls.sessionId);
+      return cls.otherwise ? routeModernWithSession(ctx, cls.sessionId, cls.otherwise) : routeSession(ctx, cls.sessionId);
     case 'initialize':
       return routeInitialize(ctx);
     case 'task':
@@ -99,6 +94,16 @@ async function dispatch(ctx: RouteContext, cls: RequestClass): Promise<void> {
     case 'legacy-sse-message':
       return routeLegacyMessage(ctx, cls.sessionId);
   }
+}
+
+/**
+ * A 2026-07-28 request naming a session: the session's route when it is the caller's; otherwise its servers
+ * ignore the id, so it is routed as what it is without one, and the id stays here (it may be someone else's).
+ */
+async function routeModernWithSession(ctx: RouteContext, sid: string, otherwise: RequestClass): Promise<void> {
+  if (await ownsSession(ctx, sid)) return routeSession(ctx, sid);
+  delete ctx.upstream.headers[H.SESSION_ID];
+  return dispatch(ctx, otherwise);
 }
 
 /** Whether `sid` is a session the caller may use (lookup and principal check); a store that cannot say: no. */

@@ -41,10 +41,14 @@ export class Quotas {
     this.#metrics = metrics;
   }
 
-  /** Throws 429 when the principal has used up its request rate. */
-  async checkRate(principal: string | undefined): Promise<void> {
+  /** Throws 429 past --rate-limit; undefined (no promise) when no limit applies to the request. */
+  checkRate(principal: string | undefined): Promise<void> | undefined {
+    if (principal === undefined || this.#o.rateLimit <= 0) return undefined;
+    return this.#checkRate(principal);
+  }
+
+  async #checkRate(principal: string): Promise<void> {
     const { rateLimit, rateBurst } = this.#o;
-    if (principal === undefined || rateLimit <= 0) return;
     let result;
     try {
       result = await this.#guard.run('rate', () => this.#store.takeToken(principal, rateLimit, rateBurst));

@@ -89,20 +89,26 @@ export async function answerBrokenAttempt(ctx: RouteContext, sid: string, record
 }
 
 /** Relays an answer of the session's backend, with what resume adds (id mapping, state recording, continuation). */
-export async function relayWith(ctx: RouteContext, sid: string, record: SessionRecord, backend: Backend, sent: Sent): Promise<void> {
-  const { d, ex, checked } = ctx;
+export function relayWith(ctx: RouteContext, sid: string, record: SessionRecord, backend: Backend, sent: Sent): Promise<void> {
+  const { d, ex } = ctx;
   ex.backend = backend.id;
   if (!d.resumer) return d.forwarder.relay(ex, sent);
+  return relayResumable(ctx, sid, record, backend, sent, d.resumer);
+}
+
+/** relayWith under --session-resume: a broken answer may be continued, and session state is recorded. */
+async function relayResumable(ctx: RouteContext, sid: string, record: SessionRecord, backend: Backend, sent: Sent, resumer: SessionResumer): Promise<void> {
+  const { d, ex, checked } = ctx;
   const extra: Partial<RelayOptions> = {};
   // The client keeps its id: a response naming the upstream session names the client's instead.
   if (record.upstreamId !== undefined) extra.overrideHeaders = { [H.SESSION_ID]: sid };
-  if (isRequest(ctx) && d.resumer.canResume(record)) extra.sseContinue = () => continueCutStream(ctx, sid, record, backend);
+  if (isRequest(ctx) && resumer.canResume(record)) extra.sseContinue = () => continueCutStream(ctx, sid, record, backend);
   // A listening GET stream the backend broke answers no request: it is ended cleanly rather than cut, since
   // the session lives on. The client opens it again (MCP Streamable HTTP, "Listening for Messages from the
   // Server": the server may close it at any time), and that GET reaches the resumed session; a cut would
   // reach SDK clients as a transport error (the TypeScript SDK's onerror) for a session that is fine.
-  else if (ctx.request.method === 'GET' && d.resumer.canResume(record)) extra.sseContinue = async () => '';
-  const state = d.resumer.canResume(record) ? stateRequestOf(checked.body, ex.rpcMethod) : undefined;
+  else if (ctx.request.method === 'GET' && resumer.canResume(record)) extra.sseContinue = async () => '';
+  const state = resumer.canResume(record) ? stateRequestOf(checked.body, ex.rpcMethod) : undefined;
   let answer: Buffer[] | undefined;
   if (state && sent.upstream.statusCode === 200) {
     answer = [];

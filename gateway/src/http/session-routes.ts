@@ -14,7 +14,7 @@ import { checkBinding, newRecord, principalOf, refuseIfBackendNotYetSeen, type M
 export async function routeSession(ctx: RouteContext, sid: string): Promise<void> {
   const { d, request, ex, upstream } = ctx;
   ex.sessionId = sid;
-  const record = await findSession(ctx, sid);
+  const record = d.directory.cached(sid) ?? (await findSession(ctx, sid));
   const verdict = checkBinding(ctx, sid, record, 'streamable');
   if (verdict !== 'usable' || !record) {
     if (verdict !== 'other-principal') d.metrics.sessionMisses.inc();

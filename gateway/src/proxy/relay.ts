@@ -45,7 +45,7 @@ export function isEventStream(headers: Record<string, string | string[] | undefi
   return v !== undefined && v.toLowerCase().startsWith('text/event-stream');
 }
 
-export async function relayResponse(upstream: UpstreamResponse, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
+export function relayResponse(upstream: UpstreamResponse, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
   const sse = isEventStream(upstream.headers);
   const headers = downstreamHeaders(upstream.headers);
   // Tell any proxy in front of us not to buffer the stream either (the MCP transport spec recommends it).
@@ -63,11 +63,9 @@ export async function relayResponse(upstream: UpstreamResponse, res: ServerRespo
   if (!sse) return filter ? relayFiltered(upstream.body.readable(), filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
   res.flushHeaders(); // the client learns at once that its stream is open
-  try {
-    return await relayStream(upstream.body, filter, res, opts);
-  } finally {
-    opts.onStreamClose?.();
-  }
+  const streamed = relayStream(upstream.body, filter, res, opts);
+  const onClose = opts.onStreamClose;
+  return onClose ? streamed.finally(onClose) : streamed;
 }
 
 /**

@@ -67,13 +67,20 @@ export class SessionDirectory {
     return this.#pendingBinds.size;
   }
 
+  /**
+   * The binding of `id` when this replica's cache has it (counted as a use, like a lookup hit), without a
+   * promise: the hot path's common case (issue 17). Undefined means "ask `lookup`".
+   */
+  cached(id: string): SessionRecord | undefined {
+    const hit = this.#cache?.get(id);
+    if (hit) this.#touched.set(id, hit);
+    return hit;
+  }
+
   /** The binding of `id`, or undefined when no replica knows it. Throws STORE_UNAVAILABLE only on a miss. */
   async lookup(id: string): Promise<SessionRecord | undefined> {
-    const hit = this.#cache?.get(id);
-    if (hit) {
-      this.#touched.set(id, hit);
-      return hit;
-    }
+    const hit = this.cached(id);
+    if (hit) return hit;
     let record: SessionRecord | undefined;
     const watch = this.#watch(id);
     try {
