@@ -62,7 +62,6 @@ export function relayResponse(upstream: UpstreamResponse, res: ServerResponse, o
   const filter = opts.bodyFilter?.(sse);
   if (!sse) return filter ? relayFiltered(upstream.body.readable(), filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
-  res.flushHeaders(); // the client learns at once that its stream is open
   const streamed = relayStream(upstream.body, filter, res, opts);
   const onClose = opts.onStreamClose;
   return onClose ? streamed.finally(onClose) : streamed;
@@ -251,9 +250,11 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
       source.discard();
       res.end();
     });
+    let wrote = false;
     source.attach({
       data: (chunk) => {
         if (detached || chunk.length === 0) return true;
+        wrote = true;
         keepAlive?.touch();
         boundary.note(chunk);
         tap?.(chunk);
@@ -261,10 +262,14 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
       },
       end: () => {
         if (continuing || detached) return;
+        wrote = true;
         detach();
         res.end();
       },
       error: fail,
     });
+    // The client learns at once that its stream is open: with the first event when one came with the head
+    // (the usual one-event answer then leaves in one write), else with the headers alone, now.
+    if (!wrote && !res.destroyed && !res.writableEnded) res.flushHeaders();
   });
 }
