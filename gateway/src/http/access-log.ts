@@ -72,18 +72,21 @@ export class AccessLog {
 
   write(l: AccessLine): void {
     if (!this.enabled) return;
-    let s = `{"level":"info"${isoTimeCached()}${this.#bindings},"reqId":${str(l.reqId)},"http":${str(l.http)}`;
-    if (l.method !== undefined) s += `,"method":${str(l.method)}`;
+    // Quoted as they are: the request id (X-Request-Id is only taken when it is [A-Za-z0-9._:-]), the HTTP
+    // method (an HTTP token), and the gateway's own words (route, error code, outcome). Escaped: the auth reason,
+    // and what a client or an operator chose (JSON-RPC method, tool, session and task ids, backend id).
+    let s = `{"level":"info"${isoTimeCached()}${this.#bindings},"reqId":"${l.reqId}","http":"${l.http}"`;
+    if (l.method !== undefined) s += `,"method":${JSON.stringify(l.method)}`;
     s += `,"status":${l.status},"ms":${l.ms}`;
-    if (l.rpc !== undefined) s += `,"rpc":${str(l.rpc)}`;
-    if (l.tool !== undefined) s += `,"tool":${str(l.tool)}`;
-    if (l.session !== undefined) s += `,"session":${str(l.session)}`;
-    if (l.task !== undefined) s += `,"task":${str(l.task)}`;
-    if (l.backend !== undefined) s += `,"backend":${str(l.backend)}`;
-    if (l.route !== undefined) s += `,"route":${str(l.route)}`;
-    if (l.error !== undefined) s += `,"error":${str(l.error)}`;
-    if (l.outcome !== undefined) s += `,"outcome":${str(l.outcome)}`;
-    if (l.auth !== undefined) s += `,"auth":${str(l.auth)}`;
+    if (l.rpc !== undefined) s += `,"rpc":"${l.rpc}"`;
+    if (l.tool !== undefined) s += `,"tool":${JSON.stringify(l.tool)}`;
+    if (l.session !== undefined) s += `,"session":${JSON.stringify(l.session)}`;
+    if (l.task !== undefined) s += `,"task":${JSON.stringify(l.task)}`;
+    if (l.backend !== undefined) s += `,"backend":${JSON.stringify(l.backend)}`;
+    if (l.route !== undefined) s += `,"route":"${l.route}"`;
+    if (l.error !== undefined) s += `,"error":"${l.error}"`;
+    if (l.outcome !== undefined) s += `,"outcome":"${l.outcome}"`;
+    if (l.auth !== undefined) s += `,"auth":${JSON.stringify(l.auth)}`;
     this.#pending.push(`${s},"msg":"request"}\n`);
     if (this.#pending.length >= BATCH_LINES) this.flush();
     else if (this.#timer === undefined) {
@@ -92,9 +95,3 @@ export class AccessLog {
     }
   }
 }
-
-/** A JSON string; the plain ASCII of ids and method names needs no escaping, anything else gets it. */
-function str(v: string): string {
-  return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
-}
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;

@@ -2,13 +2,14 @@
 // several gateways in one process do not share counters). Label values come from bounded sets (labels.ts);
 // series for known label values start at 0 so they exist from the first scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DurationHistogram } from './duration-histogram.ts';
 import { BACKEND_STATES, EJECTION_CAUSES, type BackendState } from '../backends/backend.ts';
 import { AUTH_FAILURE_REASONS, LIMITS, RECOVERY_RESULTS, RESUME_OUTCOMES, SESSION_LOSS_REASONS, STORE_OPERATIONS, UPSTREAM_FAILURE_KINDS } from './labels.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
   requests: Counter<'method' | 'tool' | 'status'>;
-  requestDuration: Histogram<'method'>;
+  requestDuration: DurationHistogram<'method'>;
   sessionsActive: Gauge<'backend'>;
   sessionsCreated: Counter<'backend'>;
   sessionsLost: Counter<'reason'>;
@@ -31,8 +32,9 @@ export interface GatewayMetrics {
   collectSessions: (() => Promise<void>) | undefined;
   authFailures: Counter<'reason'>;
   /**
-   * The per-request pair (requests counter, duration histogram) through cached label children: the
-   * hot path's two label hashes per response were measurable in the bench profile (issue 17).
+   * The per-request pair (requests counter, duration histogram). Requests are tallied here and added to the
+   * prom-client counter when it is collected (a scrape), one inc per series instead of a label hash per
+   * response; the histogram is kept by hand (duration-histogram.ts). Issue 17: both showed in the profile.
    */
   countRequest(method: string, tool: string, status: number, seconds: number): void;
   /** Starts every series a backend has, at 0. */
@@ -49,8 +51,15 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const requestChildren = new Map<string, Counter.Internal>();
-  const durationChildren = new Map<string, Histogram.Internal<'method'>>();
+  /** Responses not yet added to the requests counter, per label set. */
+  const requestTallies = new Map<string, { child: Counter.Internal; pending: number }>();
+  const foldRequestTallies = (): void => {
+    for (const t of requestTallies.values()) {
+      if (t.pending === 0) continue;
+      t.child.inc(t.pending);
+      t.pending = 0;
+    }
+  };
   const m: GatewayMetrics = {
     registry,
     requests: new Counter({
@@ -58,14 +67,15 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Requests answered on the MCP port, by JSON-RPC method, tool (tools/call only) and HTTP status.',
       labelNames: ['method', 'tool', 'status'],
       registers,
+      collect: foldRequestTallies,
     }),
-    requestDuration: new Histogram({
+    requestDuration: new DurationHistogram({
       name: 'mcp_gateway_request_duration_seconds',
       help: 'Time from request arrival to response headers, by JSON-RPC method.',
-      labelNames: ['method'],
+      label: 'method',
       // From sub-millisecond proxying to tools that run for minutes.
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-      registers,
+      registry,
     }),
     sessionsActive: new Gauge({
       name: 'mcp_gateway_sessions_active',
@@ -183,17 +193,18 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     }),
     countRequest(method, tool, status, seconds) {
       const key = `${method}\u0000${tool}\u0000${status}`;
-      let child = requestChildren.get(key);
-      if (!child) {
-        // Label values are bounded (labels.ts, tool-names.ts), so is this cache; the guard is belt and braces.
-        if (requestChildren.size >= MAX_CACHED_CHILDREN) requestChildren.clear();
-        child = m.requests.labels(method, tool, String(status));
-        requestChildren.set(key, child);
+      let tally = requestTallies.get(key);
+      if (!tally) {
+        // Label values are bounded (labels.ts, tool-names.ts), so is this map; the guard is belt and braces.
+        if (requestTallies.size >= MAX_CACHED_CHILDREN) {
+          foldRequestTallies();
+          requestTallies.clear();
+        }
+        tally = { child: m.requests.labels(method, tool, String(status)), pending: 0 };
+        requestTallies.set(key, tally);
       }
-      child.inc();
-      let timer = durationChildren.get(method);
-      if (!timer) durationChildren.set(method, (timer = m.requestDuration.labels(method)));
-      timer.observe(seconds);
+      tally.pending++;
+      m.requestDuration.observe(method, seconds);
     },
     addBackend(id) {
       m.sessionsCreated.inc({ backend: id }, 0);
