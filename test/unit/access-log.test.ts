@@ -2,13 +2,13 @@
 // and client-chosen values escaped (a tool name cannot break out of its string or the line).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
+import type { DestinationStream } from 'pino';
 import { AccessLog, type AccessLine } from '../../gateway/src/http/access-log.ts';
 
 function capture(level = 'info') {
   const out: string[] = [];
   const dest = { write: (s: string) => void out.push(s) };
-  return { log: new AccessLog(level, 'inst1', dest as unknown as pino.DestinationStream), out };
+  return { log: new AccessLog(level, 'inst1', dest as unknown as DestinationStream), out };
 }
 
 const LINE: AccessLine = {
