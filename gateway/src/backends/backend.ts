@@ -104,10 +104,11 @@ export class Backend {
     return this.state !== 'lost';
   }
 
-  /** Path (with query) of the backend's MCP endpoint. */
+  /** Path (with query) of the backend's MCP endpoint (its URL never changes: made once). */
   get path(): string {
-    return this.url.pathname + this.url.search;
+    return (this.#path ??= this.url.pathname + this.url.search);
   }
+  #path: string | undefined;
 
   update(spec: BackendSpec): void {
     this.ready = spec.ready;

@@ -133,7 +133,7 @@ export class Forwarder {
       sseKeepAliveMs: config.sseKeepAliveMs,
       bodyIdleTimeoutMs: config.upstreamBodyTimeoutMs,
       onStreamOpen: (stop) => {
-        metrics.streamsOpen.inc();
+        metrics.streamOpened();
         // On shutdown the stream is ended cleanly; the client reconnects to another replica.
         const listen = ex.httpMethod === 'GET' || ex.rpcMethod === 'subscriptions/listen';
         const kind = streamKind ?? (listen ? 'listen' : 'response');
@@ -155,7 +155,7 @@ export class Forwarder {
       },
       onStreamClose: () => {
         clearTimeout(expiry);
-        metrics.streamsOpen.dec();
+        metrics.streamClosed();
         leaveStream?.();
       },
       ...relayExtra,

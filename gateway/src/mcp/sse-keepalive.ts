@@ -56,11 +56,9 @@ export class KeepAliveWheel {
   }
 
   remove(e: Entry): void {
+    // The timer stops on its next tick if the wheel is still empty then, not at once: short answers come
+    // and go all the time, and starting and stopping an interval for each one showed in the profile.
     this.#entries.delete(e);
-    if (this.#entries.size === 0 && this.#timer) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
   }
 
   get size(): number {
@@ -68,6 +66,11 @@ export class KeepAliveWheel {
   }
 
   #tick(): void {
+    if (this.#entries.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
     for (const e of this.#entries) {
       if (++e.idle <= TICKS) continue;
       e.idle = 0;
@@ -86,8 +89,10 @@ export function keepAliveWheel(intervalMs: number): KeepAliveWheel {
 }
 
 /** Whether the bytes seen so far end on an SSE event boundary (a blank line), from their last four bytes. */
+const EMPTY = Buffer.alloc(0);
+
 export class EventBoundary {
-  #tail: Buffer = Buffer.alloc(0);
+  #tail: Buffer = EMPTY;
 
   note(chunk: Buffer): void {
     if (chunk.length === 0) return;

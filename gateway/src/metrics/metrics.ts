@@ -20,7 +20,11 @@ export interface GatewayMetrics {
   sessionWriteBacks: Counter;
   sessionWriteBacksDropped: Counter;
   limitRejections: Counter<'limit'>;
+  /** Set from `openStreams` when collected (a scrape); the relay counts with streamOpened/streamClosed. */
   streamsOpen: Gauge;
+  /** An SSE stream started or ended: a number here, not a gauge update per stream (issue 17). */
+  streamOpened(): void;
+  streamClosed(): void;
   streamsCredentialExpired: Counter;
   backendUp: Gauge<'backend'>;
   backendState: Gauge<'backend' | 'state'>;
@@ -51,6 +55,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
+  let openStreams = 0;
   /** Responses not yet added to the requests counter, per label set. */
   const requestTallies = new Map<string, { child: Counter.Internal; pending: number }>();
   const foldRequestTallies = (): void => {
@@ -139,7 +144,20 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['limit'],
       registers,
     }),
-    streamsOpen: new Gauge({ name: 'mcp_gateway_streams_open', help: 'SSE streams this replica is relaying now.', registers }),
+    streamsOpen: new Gauge({
+      name: 'mcp_gateway_streams_open',
+      help: 'SSE streams this replica is relaying now.',
+      registers,
+      collect() {
+        this.set(openStreams);
+      },
+    }),
+    streamOpened() {
+      openStreams++;
+    },
+    streamClosed() {
+      openStreams--;
+    },
     streamsCredentialExpired: new Counter({
       name: 'mcp_gateway_streams_credential_expired_total',
       help: "Listening streams this replica ended because the caller's token expired (the client reconnects with a fresh one).",

@@ -62,9 +62,7 @@ export function relayResponse(upstream: UpstreamResponse, res: ServerResponse, o
   const filter = opts.bodyFilter?.(sse);
   if (!sse) return filter ? relayFiltered(upstream.body.readable(), filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
 
-  const streamed = relayStream(upstream.body, filter, res, opts);
-  const onClose = opts.onStreamClose;
-  return onClose ? streamed.finally(onClose) : streamed;
+  return relayStream(upstream.body, filter, res, opts);
 }
 
 /**
@@ -242,6 +240,7 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
         settle({ result: 'client-closed' });
         source.discard();
       }
+      opts.onStreamClose?.();
       resolve(settle({ result: 'complete' }));
     });
     opts.onStreamOpen?.(() => {
