@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { keepAliveWheel, SseKeepAlive } from '../../gateway/src/mcp/sse-keepalive.ts';
+import { idleWheel, SseKeepAlive } from '../../gateway/src/mcp/sse-keepalive.ts';
 
 /** Feeds chunks with pauses so that keep-alive ticks interleave with data; returns the output. */
 async function run(chunks: string[], intervalMs: number, pauseMs: number): Promise<string> {
@@ -69,8 +69,8 @@ test('property: removing the comments gives back exactly the input, in order', a
 });
 
 test('one wheel per interval serves every stream; every idle stream gets its keep-alive', async () => {
-  const wheel = keepAliveWheel(8);
-  assert.equal(keepAliveWheel(8), wheel, 'the same wheel for the same interval');
+  const wheel = idleWheel(8);
+  assert.equal(idleWheel(8), wheel, 'the same wheel for the same interval');
   const fired = new Map<number, number>();
   const entries = Array.from({ length: 50 }, (_, i) => wheel.add(() => fired.set(i, (fired.get(i) ?? 0) + 1)));
   assert.equal(wheel.size, 50);

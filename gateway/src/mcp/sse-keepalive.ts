@@ -7,6 +7,7 @@
 // One timer wheel per interval serves every stream (issue 17): a stream's data only resets a counter, and
 // the wheel's single timer visits the streams a few times per interval. A timer per stream, refreshed on
 // every chunk, cost more than the rest of an SDK-style answer (one event, then the end) in the CPU profile.
+// The same wheels time out bodies that go silent (proxy/relay.ts): any "after this long without data".
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const KEEP_ALIVE_COMMENT = Buffer.from(': keep-alive\n\n');
@@ -15,16 +16,16 @@ export const KEEP_ALIVE_COMMENT = Buffer.from(': keep-alive\n\n');
 const TICKS = 4;
 
 /** A stream's place on a wheel: `touch()` on activity, `cancel()` when the stream is over. */
-export interface KeepAliveEntry {
+export interface IdleEntry {
   touch(): void;
   cancel(): void;
 }
 
-class Entry implements KeepAliveEntry {
+class Entry implements IdleEntry {
   idle = 0;
-  readonly wheel: KeepAliveWheel;
+  readonly wheel: IdleWheel;
   readonly fire: () => void;
-  constructor(wheel: KeepAliveWheel, fire: () => void) {
+  constructor(wheel: IdleWheel, fire: () => void) {
     this.wheel = wheel;
     this.fire = fire;
   }
@@ -36,7 +37,11 @@ class Entry implements KeepAliveEntry {
   }
 }
 
-export class KeepAliveWheel {
+/**
+ * Calls an entry's `fire` after between 1 and 1 + 1/TICKS intervals without `touch()` (and again after as
+ * long, until it is cancelled).
+ */
+export class IdleWheel {
   readonly #entries = new Set<Entry>();
   readonly #tickMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -45,7 +50,7 @@ export class KeepAliveWheel {
     this.#tickMs = Math.max(1, Math.floor(intervalMs / TICKS));
   }
 
-  add(fire: () => void): KeepAliveEntry {
+  add(fire: () => void): IdleEntry {
     const e = new Entry(this, fire);
     this.#entries.add(e);
     if (!this.#timer) {
@@ -79,12 +84,12 @@ export class KeepAliveWheel {
   }
 }
 
-const wheels = new Map<number, KeepAliveWheel>();
+const wheels = new Map<number, IdleWheel>();
 
-/** The process's wheel for this interval (one per distinct --sse-keepalive value: in practice one). */
-export function keepAliveWheel(intervalMs: number): KeepAliveWheel {
+/** The process's wheel for this interval (one per distinct interval: --sse-keepalive, the body idle timeout). */
+export function idleWheel(intervalMs: number): IdleWheel {
   let w = wheels.get(intervalMs);
-  if (!w) wheels.set(intervalMs, (w = new KeepAliveWheel(intervalMs)));
+  if (!w) wheels.set(intervalMs, (w = new IdleWheel(intervalMs)));
   return w;
 }
 
@@ -114,7 +119,7 @@ export class EventBoundary {
 /** The same as a Transform, for pipelines (proxy/relay.ts pumps by hand with EventBoundary and the wheel). */
 export class SseKeepAlive extends Transform {
   readonly #boundary = new EventBoundary();
-  #entry: KeepAliveEntry | undefined;
+  #entry: IdleEntry | undefined;
   readonly #onKeepAlive: (() => void) | undefined;
   /** Sees every chunk from the backend, in order, before it is passed on; must not modify it. */
   tap: ((chunk: Buffer) => void) | undefined;
@@ -122,7 +127,7 @@ export class SseKeepAlive extends Transform {
   constructor(intervalMs: number, onKeepAlive?: () => void) {
     super();
     this.#onKeepAlive = onKeepAlive;
-    if (intervalMs > 0) this.#entry = keepAliveWheel(intervalMs).add(() => this.#tick());
+    if (intervalMs > 0) this.#entry = idleWheel(intervalMs).add(() => this.#tick());
   }
 
   get atBoundary(): boolean {

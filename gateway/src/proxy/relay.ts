@@ -6,7 +6,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EventBoundary, KEEP_ALIVE_COMMENT, keepAliveWheel, type SseKeepAlive } from '../mcp/sse-keepalive.ts';
+import { EventBoundary, KEEP_ALIVE_COMMENT, idleWheel, type SseKeepAlive } from '../mcp/sse-keepalive.ts';
 import { discardBody } from './discard.ts';
 import { downstreamHeaders } from './headers.ts';
 import type { UpstreamResponse } from './send.ts';
@@ -74,15 +74,15 @@ export function relayResponse(upstream: UpstreamResponse, res: ServerResponse, o
 function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?: (chunk: Buffer) => void): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     let settled = false;
-    const idle = setTimeout(() => {
+    // On the shared wheel of this interval (mcp/sse-keepalive.ts): a timer per response showed in the profile.
+    const idle = idleWheel(idleMs).add(() => {
       body.discard();
       fail(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
-    }, idleMs);
-    idle.unref();
+    });
     const settle = (outcome: RelayOutcome) => {
       if (settled) return;
       settled = true;
-      clearTimeout(idle);
+      idle.cancel();
       res.off('drain', onDrain);
       res.off('close', onClose);
       resolve(outcome);
@@ -103,7 +103,7 @@ function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?
     res.once('close', onClose);
     body.attach({
       data: (chunk) => {
-        idle.refresh();
+        idle.touch();
         tap?.(chunk);
         return res.write(chunk);
       },
@@ -187,7 +187,7 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
     const tap = opts.sseTap;
     const keepAlive =
       opts.sseKeepAliveMs > 0
-        ? keepAliveWheel(opts.sseKeepAliveMs).add(() => {
+        ? idleWheel(opts.sseKeepAliveMs).add(() => {
             if (boundary.atBoundary && !res.writableNeedDrain && !res.writableEnded) res.write(KEEP_ALIVE_COMMENT);
           })
         : undefined;
