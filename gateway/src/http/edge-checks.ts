@@ -44,7 +44,7 @@ export function checkRequest(
   if (!version.valid) throw new GatewayError('BAD_REQUEST', 'repeated MCP-Protocol-Version header');
   // Node joins a repeated custom header into one value ("a, b"): only the raw list shows the repetition. A
   // repeated Mcp-Method / Mcp-Name is ambiguous, and the gateway routes by them (2026-07-28 "Server Validation").
-  const repeated = repeatedHeader(target.rawHeaders, [H.METHOD, H.NAME]);
+  const repeated = repeatedRoutingHeader(target.rawHeaders);
   if (repeated !== undefined) throw new GatewayError('HEADER_MISMATCH', `the ${repeated} header is repeated`);
 
   const body = httpMethod === 'POST' && Buffer.isBuffer(rawBody) ? rawBody : undefined;
@@ -98,11 +98,19 @@ export interface RequestTarget {
   legacy?: LegacyPaths;
 }
 
-function repeatedHeader(raw: readonly string[], names: readonly string[]): string | undefined {
-  const seen = new Set<string>();
+/** Mcp-Method and Mcp-Name: the headers the gateway routes by, so a repetition of either is refused. */
+const ROUTED_HEADERS: readonly string[] = [H.METHOD, H.NAME];
+const ROUTED_LENGTHS = new Set(ROUTED_HEADERS.map((n) => n.length));
+
+function repeatedRoutingHeader(raw: readonly string[]): string | undefined {
+  let seen: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    if (!names.includes(name)) continue;
+    const rawName = raw[i] as string;
+    // Lower-cased only when its length could match (a copy per header field showed in the profile).
+    if (!ROUTED_LENGTHS.has(rawName.length)) continue;
+    const name = rawName.toLowerCase();
+    if (!ROUTED_HEADERS.includes(name)) continue;
+    seen ??= new Set<string>();
     if (seen.has(name)) return name === H.METHOD ? 'Mcp-Method' : 'Mcp-Name';
     seen.add(name);
   }
