@@ -26,7 +26,8 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
                       SDK servers answer by default) (default json,sse)
   --targets LIST      direct,floor,gateway,haproxy,nginx (default all; gateway is always measured)
   --seconds S         seconds per wrk step and per latency run (default 5)
-  --warmup S          unmeasured wrk seconds before each target's measurement (default 2; 0 = none)
+  --warmup S          unmeasured wrk seconds before each target's measurement (default 5; 0 = none): the Node
+                      targets keep getting faster for several seconds of load while V8 optimizes their hot path
   --connections LIST  wrk ramp, connection counts (default 32)
   --backends N        fast backend replicas (default 1: direct then uses the same single backend)
   --proxy-cpus LIST   taskset CPUs of the proxy under test (default 1)
@@ -98,7 +99,7 @@ export function parseBenchArgs(argv: string[]) {
       kinds: { type: 'string', default: 'json,sse' },
       targets: { type: 'string', default: ALL_TARGETS.join(',') },
       seconds: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '5' },
       connections: { type: 'string', default: '32' },
       backends: { type: 'string', default: '1' },
       'proxy-cpus': { type: 'string', default: '1' },
