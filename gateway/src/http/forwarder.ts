@@ -120,16 +120,15 @@ export class Forwarder {
    * Streams the upstream response to the client; records failures mid-stream. `streamKind` says how a
    * graceful shutdown treats an SSE answer (default: GET streams and subscriptions/listen are 'listen').
    */
-  async relay(ex: Exchange, sent: Sent, extra: Partial<RelayOptions> & { streamKind?: StreamKind } = {}): Promise<void> {
+  async relay(ex: Exchange, sent: Sent, extra: Partial<RelayOptions> & { streamKind?: StreamKind } = NO_EXTRA): Promise<void> {
     const { metrics, lifecycle, config } = this.#d;
-    const { streamKind, ...relayExtra } = extra;
+    const streamKind = extra.streamKind;
     ex.markHeaders();
     let leaveStream: (() => void) | undefined;
     let expiry: NodeJS.Timeout | undefined;
     let credentialExpired = false;
     const learn = ex.rpcMethod === 'tools/list' && sent.upstream.statusCode === 200 ? new BodyCollector(TOOLS_LIST_READ_LIMIT) : undefined;
-    const outcome = await relayResponse(sent.upstream, ex.res, {
-      ...(learn ? { bodyTap: learn.tap, sseTap: learn.tap } : {}),
+    const opts: RelayOptions = {
       sseKeepAliveMs: config.sseKeepAliveMs,
       bodyIdleTimeoutMs: config.upstreamBodyTimeoutMs,
       onStreamOpen: (stop) => {
@@ -158,8 +157,12 @@ export class Forwarder {
         metrics.streamClosed();
         leaveStream?.();
       },
-      ...relayExtra,
-    });
+    };
+    if (learn) opts.bodyTap = opts.sseTap = learn.tap;
+    // The routes' additions (session resume), without a rest/spread copy per request when there are none;
+    // a `streamKind` among them is not a relay option and is ignored there.
+    if (extra !== NO_EXTRA) Object.assign(opts, extra);
+    const outcome = await relayResponse(sent.upstream, ex.res, opts);
     ex.outcome = credentialExpired ? 'credential-expired' : outcome.result;
     if (outcome.result === 'upstream-failed' && !lifecycle.stopping) {
       const { kind, code } = classifyUpstreamError(outcome.error);
@@ -215,6 +218,7 @@ export class Forwarder {
 }
 
 const NO_SPAN: UpstreamSpan = { end: () => undefined };
+const NO_EXTRA: Partial<RelayOptions> & { streamKind?: StreamKind } = Object.freeze({});
 
 /** Retry-After (seconds) for a session whose backend is ejected: when its ejection time is over, 1 to 30. */
 function retryAfterFor(backend: Backend): number {

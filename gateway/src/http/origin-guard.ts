@@ -56,9 +56,28 @@ function originAllowed(origin: string, allowed: Set<string>): boolean {
 }
 
 /** Throws 403 FORBIDDEN_ORIGIN when Host or Origin is outside the policy. Requests without Origin pass. */
+/**
+ * Verdicts for the Host values seen lately: a client sends the same one on every request, and parsing it
+ * each time showed in the profile (issue 17). Bounded: odd values cannot grow it.
+ */
+const hostVerdicts = new WeakMap<Set<string>, Map<string, boolean>>();
+const HOST_VERDICTS_MAX = 64;
+
+function hostAllowed(hosts: Set<string>, host: string): boolean {
+  let verdicts = hostVerdicts.get(hosts);
+  if (!verdicts) hostVerdicts.set(hosts, (verdicts = new Map()));
+  let ok = verdicts.get(host);
+  if (ok === undefined) {
+    ok = hosts.has(hostName(host));
+    if (verdicts.size >= HOST_VERDICTS_MAX) verdicts.clear();
+    if (host.length <= 256) verdicts.set(host, ok);
+  }
+  return ok;
+}
+
 export function checkOrigin(policy: OriginPolicy, headers: IncomingHttpHeaders): void {
   const host = headers.host;
-  if (policy.hosts && (typeof host !== 'string' || !policy.hosts.has(hostName(host)))) {
+  if (policy.hosts && (typeof host !== 'string' || !hostAllowed(policy.hosts, host))) {
     throw new GatewayError('FORBIDDEN_ORIGIN', 'Host is not one this gateway serves (DNS rebinding protection)');
   }
   const origin = headers.origin;

@@ -59,7 +59,7 @@ export async function routeSession(ctx: RouteContext, sid: string): Promise<void
     // The backend no longer knows the session (restarted, expired it): forget it everywhere.
     await forget(ctx, sid, record, 'backend_forgot');
   }
-  return relayWith(ctx, sid, record, backend, sent);
+  await relayWith(ctx, sid, record, backend, sent);
 }
 
 /** Unbinds a session that ended without a DELETE; counted once, by whichever replica removed it. */
