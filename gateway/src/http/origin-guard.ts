@@ -8,6 +8,7 @@
 // (behind an ingress the public names are the operator's to list).
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../errors.ts';
+import { RecentValues } from './recent-values.ts';
 
 export interface OriginPolicy {
   /** Lower-case host names (no port) allowed in Host; undefined: any. */
@@ -56,23 +57,13 @@ function originAllowed(origin: string, allowed: Set<string>): boolean {
 }
 
 /** Throws 403 FORBIDDEN_ORIGIN when Host or Origin is outside the policy. Requests without Origin pass. */
-/**
- * Verdicts for the Host values seen lately: a client sends the same one on every request, and parsing it
- * each time showed in the profile (issue 17). Bounded: odd values cannot grow it.
- */
-const hostVerdicts = new WeakMap<Set<string>, Map<string, boolean>>();
-const HOST_VERDICTS_MAX = 64;
+/** Verdicts for the Host values seen lately, per allowed-hosts set (http/recent-values.ts). */
+const hostVerdicts = new WeakMap<Set<string>, RecentValues<boolean>>();
 
 function hostAllowed(hosts: Set<string>, host: string): boolean {
   let verdicts = hostVerdicts.get(hosts);
-  if (!verdicts) hostVerdicts.set(hosts, (verdicts = new Map()));
-  let ok = verdicts.get(host);
-  if (ok === undefined) {
-    ok = hosts.has(hostName(host));
-    if (verdicts.size >= HOST_VERDICTS_MAX) verdicts.clear();
-    if (host.length <= 256) verdicts.set(host, ok);
-  }
-  return ok;
+  if (!verdicts) hostVerdicts.set(hosts, (verdicts = new RecentValues((h) => hosts.has(hostName(h)))));
+  return verdicts.get(host);
 }
 
 export function checkOrigin(policy: OriginPolicy, headers: IncomingHttpHeaders): void {

@@ -3,28 +3,18 @@
 //  - POST: "The client MUST include an Accept header, listing both application/json and text/event-stream."
 //  - GET:  "The client MUST include an Accept header, listing text/event-stream."
 //  - POST bodies are JSON-RPC, so Content-Type must be application/json.
+import { RecentValues } from '../http/recent-values.ts';
 
 function parseMediaTypes(header: string): readonly string[] {
   return header.split(',').map((part) => (part.split(';')[0] ?? '').trim().toLowerCase());
 }
 
-/**
- * A client sends the same Accept and Content-Type on every request: their parsed lists are kept for the
- * last few distinct values (bounded, so odd values cannot grow it), which takes the split off the hot path.
- */
-const parsed = new Map<string, readonly string[]>();
-const PARSED_MAX = 64;
+/** Parsed lists of the Accept / Content-Type values seen lately (http/recent-values.ts). */
+const parsed = new RecentValues(parseMediaTypes);
 const NONE: readonly string[] = [];
 
 function mediaTypes(header: string | undefined): readonly string[] {
-  if (!header) return NONE;
-  let types = parsed.get(header);
-  if (types === undefined) {
-    types = parseMediaTypes(header);
-    if (parsed.size >= PARSED_MAX) parsed.clear();
-    if (header.length <= 256) parsed.set(header, types);
-  }
-  return types;
+  return header ? parsed.get(header) : NONE;
 }
 
 export function acceptsPostResponse(accept: string | undefined): boolean {
