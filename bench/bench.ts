@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { assertAuthEnforced, BENCH_AUTH_MODES, startBenchAuth, type BenchAuth, type BenchAuthMode } from './lib/bench-auth.ts';
 import { ratios, printComparison, type TargetFigures } from './lib/compare.ts';
 import { summarizeKind, type AnswerKind, type KindRound } from './lib/median.ts';
 import { Entry, initializeBody, initializedBody, send } from './lib/mcp-wire.ts';
@@ -34,6 +35,10 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
   --other-cpus LIST   taskset CPUs of wrk, the Node generator, backends, redis (default 0)
   --gateway-log-level the gateway's --log-level (default info)
   --gateway-arg ARG   extra gateway flag (repeatable), e.g. --gateway-arg=--workers=2
+  --auth MODE         none (default) or jwt: the gateway checks a bearer JWT (ES256, JWKS on loopback) that
+                      every request of every target carries; one token, so the gateway verifies it once and
+                      then answers from its verified-token cache; per-principal limits off unless a
+                      --gateway-arg sets them (the stickiness check stays auth-free)
   --new-sessions      also measure new sessions per second (initialize only) per target
   --no-stickiness     skip the strict-backend stickiness check
   --out DIR           results directory (default bench/results)
@@ -42,8 +47,8 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
 const ALL_TARGETS: Target[] = ['direct', 'floor', 'gateway', 'haproxy', 'nginx'];
 const BACKEND_OF: Record<AnswerKind, BackendKind> = { json: 'fast', sse: 'fast-sse' };
 
-async function sessionsThrough(url: string, n: number): Promise<{ entry: Entry; sids: string[] }> {
-  const entry = new Entry('latency', url, null);
+async function sessionsThrough(url: string, n: number, authorization: string | undefined): Promise<{ entry: Entry; sids: string[] }> {
+  const entry = new Entry('latency', url, null, authorization);
   const sids: string[] = [];
   for (let i = 0; i < n; i++) {
     const init = await send(entry, 'POST', initializeBody());
@@ -61,6 +66,8 @@ interface CompareOptions {
   targets: Target[];
   newSessions: boolean;
   warmup: number;
+  /** `Bearer …` for every request (--auth jwt). */
+  authorization: string | undefined;
 }
 
 async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFigures[]> {
@@ -70,18 +77,18 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
     const pids = topo.proxyProcs(target).map((p) => p.pid);
     // Unmeasured warm-up: the Node targets (floor, gateway) compile their hot path in the first seconds.
     process.stderr.write(`warm-up (wrk, ${o.warmup} s) -> ${target}\n`);
-    if (o.warmup > 0) await runWrk(url, o.connections[0] ?? 32, o.warmup, 32, pids, o.otherCpus);
+    if (o.warmup > 0) await runWrk(url, o.connections[0] ?? 32, o.warmup, 32, pids, o.otherCpus, o.authorization);
     process.stderr.write(`max throughput (wrk) -> ${target}\n`);
-    const { best, steps } = await maxThroughput(url, o.connections, o.seconds, pids, o.otherCpus);
+    const { best, steps } = await maxThroughput(url, o.connections, o.seconds, pids, o.otherCpus, o.authorization);
     // New sessions per second: the same script told to want more sessions than it can ever make, so that
     // every request is an initialize (the gateway binds each in Redis).
-    const sessions = o.newSessions ? await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus) : undefined;
+    const sessions = o.newSessions ? await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus, o.authorization) : undefined;
     figures.push({ target, max: best, ramp: steps, sessions, latency: undefined });
   }
   const rate = Math.max(50, Math.round((figures.find((f) => f.target === 'gateway')?.max.rps ?? 0) / 2));
   for (const f of figures) {
     process.stderr.write(`latency at ${rate} req/s (open loop) -> ${f.target}\n`);
-    const { entry, sids } = await sessionsThrough(topo.entries(f.target)[0] as string, 64);
+    const { entry, sids } = await sessionsThrough(topo.entries(f.target)[0] as string, 64, o.authorization);
     try {
       f.latency = await openLoop(entry, sids, rate, o.seconds);
     } finally {
@@ -106,6 +113,7 @@ export function parseBenchArgs(argv: string[]) {
       'other-cpus': { type: 'string', default: '0' },
       'gateway-log-level': { type: 'string', default: 'info' },
       'gateway-arg': { type: 'string', multiple: true, default: [] },
+      auth: { type: 'string', default: 'none' },
       'new-sessions': { type: 'boolean', default: false },
       'no-stickiness': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO, 'bench/results') },
@@ -114,6 +122,7 @@ export function parseBenchArgs(argv: string[]) {
   });
   const kinds = v.kinds.split(',').filter(Boolean) as AnswerKind[];
   for (const k of kinds) if (!(k in BACKEND_OF)) throw new Error(`--kinds: '${k}' is not one of json, sse`);
+  if (!(BENCH_AUTH_MODES as readonly string[]).includes(v.auth)) throw new Error(`--auth: '${v.auth}' is not one of ${BENCH_AUTH_MODES.join(', ')}`);
   const targets = v.targets.split(',').filter(Boolean) as Target[];
   for (const t of targets) if (!ALL_TARGETS.includes(t)) throw new Error(`--targets: '${t}' is not one of ${ALL_TARGETS.join(', ')}`);
   return {
@@ -130,6 +139,7 @@ export function parseBenchArgs(argv: string[]) {
     otherCpus: v['other-cpus'],
     gatewayLogLevel: v['gateway-log-level'],
     gatewayArgs: v['gateway-arg'],
+    auth: v.auth as BenchAuthMode,
     newSessions: v['new-sessions'],
     stickiness: !v['no-stickiness'],
     out: v.out,
@@ -148,7 +158,12 @@ async function main(): Promise<void> {
   guardSignals(group);
   const cpus = { proxyCpus: o.proxyCpus, otherCpus: o.otherCpus };
   const rounds: KindRound[] = [];
+  let auth: BenchAuth | undefined;
   try {
+    if (o.auth === 'jwt') {
+      auth = await startBenchAuth();
+      process.stdout.write('gateway auth: jwt (one ES256 token on every request of every target; verified once, then cached)\n');
+    }
     // Interleaved: round 1 json then sse, round 2 json then sse, … so that a slow minute of the shared
     // machine lands on both kinds and every target, not on one of them.
     for (let round = 1; round <= o.rounds; round++) {
@@ -158,12 +173,13 @@ async function main(): Promise<void> {
           backends: o.backends,
           gateways: 1,
           targets: o.targets.filter((t) => t !== 'direct'),
-          gatewayArgs: o.gatewayArgs,
+          gatewayArgs: [...(auth?.gatewayArgs ?? []), ...o.gatewayArgs],
           gatewayLogLevel: o.gatewayLogLevel,
           ...cpus,
         });
         try {
-          const figures = await compareOnce(topo, { seconds: o.seconds, connections: o.connections, otherCpus: o.otherCpus, targets: o.targets, newSessions: o.newSessions, warmup: o.warmup });
+          if (auth) await assertAuthEnforced(topo.entries('gateway')[0] as string);
+          const figures = await compareOnce(topo, { seconds: o.seconds, connections: o.connections, otherCpus: o.otherCpus, targets: o.targets, newSessions: o.newSessions, warmup: o.warmup, authorization: auth?.authorization });
           const r = ratios(figures);
           rounds.push({ kind, round, figures, ratios: r });
           printComparison(`round ${round}, ${kind} answers`, figures, r, 0);
@@ -208,9 +224,11 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n(process logs in ${tmp})\n`);
     await group.stopAll();
+    await auth?.close();
     process.exit(1);
   }
   await group.stopAll();
+  await auth?.close();
   rmSync(tmp, { recursive: true, force: true });
   process.exit(0);
 }

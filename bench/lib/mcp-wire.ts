@@ -14,10 +14,13 @@ export class Entry {
   readonly pool: Pool;
   /** Set after a connection to it failed (a killed replica): clients stop using it, as a load balancer would. */
   dead = false;
+  /** `Bearer …` sent with every `send()` (bench --auth); none by default. */
+  readonly authorization: string | undefined;
 
-  constructor(name: string, url: string, connections: number | null) {
+  constructor(name: string, url: string, connections: number | null, authorization?: string) {
     this.name = name;
     this.url = new URL(url);
+    this.authorization = authorization;
     this.pool = new Pool(this.url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: 5000 } });
   }
 
@@ -64,6 +67,7 @@ export interface SendOptions {
 /** One request, body read to the end. Never throws: failures come back as `networkError`. */
 export async function send(entry: Entry, method: 'POST' | 'DELETE', body: string | undefined, o: SendOptions = {}): Promise<WireResult> {
   const headers: Record<string, string> = method === 'POST' ? { ...POST_HEADERS } : {};
+  if (entry.authorization !== undefined) headers.authorization = entry.authorization;
   if (o.sid !== undefined) {
     headers['mcp-session-id'] = o.sid;
     headers['mcp-protocol-version'] = PROTOCOL;

@@ -29,10 +29,10 @@ export function wrkBinary(): string {
   return requireBinary('wrk', 'install it with `scripts/system-deps.sh bench` (apt-get install -y wrk)');
 }
 
-/** One wrk run (1 thread), pinned with taskset when `cpus` is given. */
-export function runWrk(url: string, connections: number, seconds: number, sessions: number, proxyPids: number[], cpus?: string): Promise<WrkResult> {
+/** One wrk run (1 thread), pinned with taskset when `cpus` is given; `authorization` goes with every request. */
+export function runWrk(url: string, connections: number, seconds: number, sessions: number, proxyPids: number[], cpus?: string, authorization?: string): Promise<WrkResult> {
   const wrk = wrkBinary();
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT, url, '--', String(sessions)];
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT, url, '--', String(sessions), ...(authorization ? [authorization] : [])];
   const [cmd, argv] = cpus !== undefined ? ['taskset', ['-c', cpus, wrk, ...args]] : [wrk, args];
   const cpuBefore = proxyPids.reduce((a, p) => a + treeCpuMsOf(p), 0);
   return new Promise((resolve, reject) => {
@@ -65,9 +65,9 @@ export function runWrk(url: string, connections: number, seconds: number, sessio
 }
 
 /** A short ramp over connection counts; the best run is the target's max throughput. */
-export async function maxThroughput(url: string, steps: number[], seconds: number, proxyPids: number[], cpus?: string): Promise<{ best: WrkResult; steps: WrkResult[] }> {
+export async function maxThroughput(url: string, steps: number[], seconds: number, proxyPids: number[], cpus?: string, authorization?: string): Promise<{ best: WrkResult; steps: WrkResult[] }> {
   const results: WrkResult[] = [];
-  for (const c of steps) results.push(await runWrk(url, c, seconds, Math.min(c, 64), proxyPids, cpus));
+  for (const c of steps) results.push(await runWrk(url, c, seconds, Math.min(c, 64), proxyPids, cpus, authorization));
   const best = results.reduce((a, b) => (b.rps > a.rps ? b : a));
   return { best, steps: results };
 }

@@ -1,7 +1,8 @@
 -- wrk script for MCP sessions (Streamable HTTP): each thread first sends `initialize` until it holds
 -- `sessions` session ids (captured from the Mcp-Session-Id response header), then sends small tools/call
 -- requests round robin over them. done() prints one JSON line (prefixed "WRK_JSON ") for bench/lib/wrk.ts.
---   wrk -t1 -c64 -d5s -s bench/wrk/mcp.lua http://127.0.0.1:PORT/mcp -- 64
+--   wrk -t1 -c64 -d5s -s bench/wrk/mcp.lua http://127.0.0.1:PORT/mcp -- 64 ['Bearer <token>']
+-- A second argument is sent as the Authorization header of every request (bench --auth).
 local threads = {}
 local target = 64
 local sessions = {}
@@ -13,6 +14,7 @@ local status404 = 0
 local init_body = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}'
 local call_body = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{}}}'
 local base = { ["Content-Type"] = "application/json", ["Accept"] = "application/json, text/event-stream" }
+local authorization = nil
 
 function setup(thread)
   table.insert(threads, thread)
@@ -20,6 +22,8 @@ end
 
 function init(args)
   target = tonumber(args[1]) or 64
+  authorization = args[2]
+  if authorization then base["Authorization"] = authorization end
 end
 
 function request()
@@ -34,6 +38,7 @@ function request()
     ["Mcp-Protocol-Version"] = "2025-11-25",
     ["Mcp-Session-Id"] = sessions[(turn % #sessions) + 1],
   }
+  if authorization then headers["Authorization"] = authorization end
   return wrk.format("POST", wrk.path, headers, call_body)
 end
 

@@ -87,6 +87,23 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
     for (const x of json.summaries) for (const t of ['direct', 'floor', 'gateway']) assert.ok((x.targets[t]?.rps ?? 0) > 0, `${x.kind} ${t} answered`);
   });
 
+  test('npm run bench -- --auth jwt: every request carries a token the gateway checks; all answered 200', async () => {
+    const out = join(tmp, 'bench-auth');
+    const args = [join(REPO, 'bench/bench.ts'), '--auth', 'jwt', '--rounds', '1', '--kinds', 'json', '--seconds', '1', '--warmup', '0', '--targets', 'floor,gateway', '--no-stickiness', '--out', out];
+    // The bench itself refuses to go on unless the gateway answers 401 to a request without the token.
+    const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
+    assert.match(stdout, /gateway auth: jwt/);
+    const file = readdirSync(out).find((f) => f.endsWith('.json'));
+    assert.ok(file, 'the JSON report was written');
+    const json = JSON.parse(readFileSync(join(out, file), 'utf8')) as { rounds: Array<{ figures: Array<{ target: string; max: { requests: number; non200: number; errors: number }; latency?: { ok: number; errors: number } }> }> };
+    for (const f of json.rounds[0]?.figures ?? []) {
+      assert.ok(f.max.requests > 0, `${f.target} answered`);
+      assert.equal(f.max.non200 + f.max.errors, 0, `${f.target}: no refusal of the token, no error`);
+      assert.equal(f.latency?.errors, 0, `${f.target}: the open-loop requests carried the token too`);
+    }
+    assert.throws(() => execFileSync(process.execPath, [join(REPO, 'bench/bench.ts'), '--auth', 'basic'], { encoding: 'utf8', stdio: 'pipe' }), /--auth: 'basic' is not one of none, jwt/);
+  });
+
   test('bench --help documents every flag the parser accepts', () => {
     const out = execFileSync(process.execPath, [join(REPO, 'bench/bench.ts'), '--help'], { encoding: 'utf8' });
     assert.equal(out.trim(), BENCH_HELP.trim());
