@@ -165,11 +165,15 @@ test('verified tokens are reused until exp (at most maxAge); a JWKS refetch with
   const counting = { verify: (t: string) => (verifications++, inner.verify(t)), close: async () => {} };
   const cache = new VerifiedCache(counting, { maxAgeMs: 60_000 });
   const token = await sign(k1);
+  assert.equal(cache.cached(token), undefined, 'nothing cached before the first verification');
   for (let i = 0; i < 5; i++) assert.equal((await cache.verify(token)).subject, 'user-1');
   assert.equal(verifications, 1, 'one signature verification for five requests');
+  assert.equal(cache.cached(token)?.subject, 'user-1', 'the synchronous lookup finds what verify() cached');
+  assert.equal(cache.cached(`${token}x`), undefined, 'another token is not found');
   // Nearly expired: cached no longer than its exp; past it, judged afresh.
   const shortLived = await new SignJWT({ sub: 'u2' }).setProtectedHeader({ alg: 'ES256', kid: k1.jwk.kid as string }).setIssuer(ISSUER).setAudience(AUD).setExpirationTime(Math.floor(Date.now() / 1000)).sign(k1.privateKey);
   await cache.verify(shortLived);
+  assert.equal(cache.cached(shortLived), undefined, 'a token at its exp is not found synchronously either');
   await cache.verify(shortLived);
   assert.equal(verifications, 3, 'a token at its exp is not reused');
   // The same key set again: nothing changes. Another key set: the cache is told.
@@ -180,4 +184,6 @@ test('verified tokens are reused until exp (at most maxAge); a JWKS refetch with
   await new Promise((r) => setTimeout(r, 20));
   await assert.rejects(cache.verify(await sign(await newKey(), {}, 'unknown-2')));
   assert.equal(changes, 1);
+  cache.clear(); // what the refetch's onChange does in auth/create.ts
+  assert.equal(cache.cached(token), undefined, 'forgotten after the key set changed');
 });

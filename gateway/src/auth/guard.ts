@@ -83,6 +83,9 @@ export class AuthGuard {
     stripIdentityHeaders(request.raw.headers, this.#p.identityHeaders);
     // CORS preflights carry no credentials (Fetch standard): they go to the backend as before.
     if (!this.#p.verifier || request.method === 'OPTIONS') return done();
+    // The common case without a promise (issue 17): a token this replica verified lately. Anything else,
+    // refusals included, takes the full path below.
+    if (this.#admitCached(request)) return done();
     this.#verify(request).then(
       () => done(),
       (err: Error) => done(err),
@@ -98,12 +101,34 @@ export class AuthGuard {
       if (bearer.kind === 'absent') throw new AuthFailure(bearer.reason, 'a bearer token is required');
       const identity = await this.#p.verifier.verify(bearer.token);
       if (missingScopes(identity.scopes, this.#p.policy.required).length > 0) throw new AuthFailure('insufficient_scope', 'the token lacks a required scope');
-      (request as McpRequest & { principal?: string }).principal = identity.principal;
       const jwt = this.#p.signer ? await this.#p.signer.sign(identity) : undefined;
-      verified.set(request, { guard: this, identity, headers: identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
+      this.#admit(request, identity, jwt);
     } catch (err) {
       throw this.#refuse(request, err);
     }
+  }
+
+  /** True when the request's token has a still-valid cached verification that passes (no identity JWT to sign). */
+  #admitCached(request: McpRequest): boolean {
+    const verifier = this.#p.verifier;
+    if (!verifier?.cached || this.#p.signer || request.url.includes('?')) return false;
+    let token: string;
+    try {
+      const bearer = readBearer(request.raw.headers.authorization);
+      if (bearer.kind === 'absent') return false;
+      token = bearer.token;
+    } catch {
+      return false; // malformed: refused by the full path, with its reason
+    }
+    const identity = verifier.cached(token);
+    if (!identity || missingScopes(identity.scopes, this.#p.policy.required).length > 0) return false;
+    this.#admit(request, identity, undefined);
+    return true;
+  }
+
+  #admit(request: McpRequest, identity: Identity, jwt: string | undefined): void {
+    (request as McpRequest & { principal?: string }).principal = identity.principal;
+    verified.set(request, { guard: this, identity, headers: identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
   }
 
   checkOperation(request: McpRequest, identity: Identity, peekBody: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {

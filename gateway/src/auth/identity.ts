@@ -47,6 +47,11 @@ export class AuthUnavailable extends Error {
 /** Something that turns a bearer credential into an identity, or throws AuthFailure / AuthUnavailable. */
 export interface CredentialVerifier {
   verify(token: string): Promise<Identity>;
+  /**
+   * A verification of this token that is still valid, found without waiting (no promise): what a client that
+   * reuses its token meets on every request after the first. Undefined when the token must be judged by `verify`.
+   */
+  cached?(token: string): Identity | undefined;
   close(): Promise<void>;
 }
 
