@@ -36,7 +36,7 @@ export interface AuthGuardParts {
   metrics: GatewayMetrics;
 }
 
-const verified = new WeakMap<McpRequest, { guard: AuthGuard; identity: Identity; headers: Record<string, string> }>();
+const verified = new WeakMap<McpRequest, { guard: AuthGuard; identity: Identity; headers: Readonly<Record<string, string>> }>();
 
 const refusals = new WeakMap<McpRequest, string>();
 
@@ -128,7 +128,21 @@ export class AuthGuard {
 
   #admit(request: McpRequest, identity: Identity, jwt: string | undefined): void {
     (request as McpRequest & { principal?: string }).principal = identity.principal;
-    verified.set(request, { guard: this, identity, headers: identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
+    verified.set(request, { guard: this, identity, headers: jwt === undefined ? this.#headersOf(identity) : identityHeaderValues(this.#p.identityHeaders, identity, jwt) });
+  }
+
+  /**
+   * An identity's headers, made once per identity: a cached verification hands back the same Identity for
+   * every request with its token. Frozen, as every request of that identity shares them.
+   */
+  readonly #headersByIdentity = new WeakMap<Identity, Readonly<Record<string, string>>>();
+  #headersOf(identity: Identity): Readonly<Record<string, string>> {
+    let headers = this.#headersByIdentity.get(identity);
+    if (!headers) {
+      headers = Object.freeze(identityHeaderValues(this.#p.identityHeaders, identity, undefined));
+      this.#headersByIdentity.set(identity, headers);
+    }
+    return headers;
   }
 
   checkOperation(request: McpRequest, identity: Identity, peekBody: () => JsonRpcPeek | undefined, body: Buffer | undefined): void {

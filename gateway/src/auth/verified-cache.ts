@@ -3,7 +3,7 @@
 // lives until the token's `exp` and at most `maxAgeMs`, and all are forgotten when a JWKS refetch brings
 // another key set: a key the issuer withdraws stops its tokens at that refetch, as without the cache.
 // Failures are not remembered: a bad token costs a verification each time, as it must to be judged.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CredentialVerifier, Identity } from './identity.ts';
 
 export class VerifiedCache implements CredentialVerifier {
@@ -52,7 +52,10 @@ export class VerifiedCache implements CredentialVerifier {
   }
 }
 
-/** Entries are keyed by a hash, so that the cache holds no token a heap dump could give away. */
+/**
+ * Entries are keyed by a hash, so that the cache holds no token a heap dump could give away. One-shot
+ * `hash()`: a Hash object per request was the largest part of a cached token's cost (issue 17 profile).
+ */
 function keyOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
