@@ -300,6 +300,23 @@ describe('JWT bearer auth: a listening stream ends when its token expires', () =
     await op?.stop();
   });
 
+  test('a token verified once is admitted from the cache on later requests: identity headers as verified, forged ones replaced, another principal refused', async () => {
+    // No identity JWT key here, so the requests after the first take the synchronous cached path (auth/guard.ts).
+    const alice = { authorization: `Bearer ${await op.token('alice', { resource, scope: 'mcp:tools' })}` };
+    const sid = await rawSession(gw.mcpUrl, alice);
+    for (let i = 0; i < 3; i++) {
+      const called = await rawCall(gw.mcpUrl, sid, 'echo_headers', {}, { ...alice, 'x-auth-subject': 'mallory', 'x-auth-scopes': 'mcp:admin' });
+      assert.equal(called.status, 200);
+      const headers = (called.result as { headers: Record<string, string> }).headers;
+      assert.equal(headers.authorization, undefined, 'the token never reaches a backend');
+      assert.deepEqual([headers['x-auth-subject'], headers['x-auth-scopes']], ['alice', 'mcp:tools'], `request ${i + 2}: the verified identity, not the forged one`);
+    }
+    const bob = { authorization: `Bearer ${await op.token('bob', { resource, scope: 'mcp:tools' })}` };
+    assert.equal((await rawCall(gw.mcpUrl, sid, 'whoami', {}, bob)).status, 404, "another principal cannot use alice's session");
+    assert.equal((await rawCall(gw.mcpUrl, sid, 'whoami', {}, alice)).status, 200, 'alice still can');
+    assert.equal((await rawCall(gw.mcpUrl, sid, 'whoami', {}, { authorization: `${alice.authorization}x` })).status, 401, 'a tampered token is judged afresh and refused');
+  });
+
   const openGet = (sid: string, token: string) =>
     fetch(gw.mcpUrl, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' } });
 

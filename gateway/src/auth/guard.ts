@@ -68,6 +68,8 @@ export function authorizeOperation(request: McpRequest, peek: () => JsonRpcPeek 
 export class AuthGuard {
   readonly #p: AuthGuardParts;
   readonly #metadataUrl: string;
+  /** Identity headers per verified identity, without an identity JWT (see #headersOf). */
+  readonly #headersByIdentity = new WeakMap<Identity, Readonly<Record<string, string>>>();
   #closed = false;
 
   constructor(parts: AuthGuardParts) {
@@ -135,7 +137,6 @@ export class AuthGuard {
    * An identity's headers, made once per identity: a cached verification hands back the same Identity for
    * every request with its token. Frozen, as every request of that identity shares them.
    */
-  readonly #headersByIdentity = new WeakMap<Identity, Readonly<Record<string, string>>>();
   #headersOf(identity: Identity): Readonly<Record<string, string>> {
     let headers = this.#headersByIdentity.get(identity);
     if (!headers) {
