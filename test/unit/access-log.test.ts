@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DestinationStream } from 'pino';
 import { AccessLog, type AccessLine } from '../../gateway/src/http/access-log.ts';
+import { shortId } from '../../gateway/src/routing/session-directory.ts';
 
 function capture(level = 'info') {
   const out: string[] = [];
@@ -18,7 +19,7 @@ const LINE: AccessLine = {
   status: 200,
   ms: 1.25,
   tool: 'evil"\n}{"level":"fatal',
-  session: 's\\1',
+  sessionId: 'ab"\\cdef0123456789',
   backend: 'b1',
   route: 'session',
   outcome: 'complete',
@@ -32,7 +33,8 @@ test('one JSON line per request, fields as pino orders them, hostile values esca
   assert.equal(text.split('\n').length, 2, 'exactly one line');
   const parsed = JSON.parse(text) as Record<string, unknown>;
   assert.equal(parsed.tool, LINE.tool);
-  assert.equal(parsed.session, LINE.session);
+  assert.equal(parsed.session, shortId(LINE.sessionId!), 'the session id shortened, as everywhere in the logs');
+  assert.match(text, /^[\x20-\x7e]*\n$/, 'printable ASCII only (the ellipsis escaped): a one-byte string for V8');
   assert.deepEqual(Object.keys(parsed), ['level', 'time', 'pid', 'instance', 'reqId', 'http', 'method', 'status', 'ms', 'tool', 'session', 'backend', 'route', 'outcome', 'msg']);
   assert.equal(parsed.msg, 'request');
   assert.equal(parsed.level, 'info');

@@ -39,8 +39,9 @@ class Ring {
     this.#requests[slot]! += 1;
     if (isError) this.#errors[slot]! += 1;
     if (latencyMs !== undefined) {
-      let b = BOUNDS_MS.findIndex((upper) => latencyMs <= upper);
-      if (b < 0) b = BOUNDS_MS.length;
+      // A plain loop, not findIndex with a closure: this runs once per request (issue 17).
+      let b = 0;
+      while (b < BOUNDS_MS.length && latencyMs > BOUNDS_MS[b]!) b++;
       this.#latency[slot * (BOUNDS_MS.length + 1) + b]! += 1;
     }
   }

@@ -119,8 +119,8 @@ export class Exchange {
         // the client answering a server request (sampling, …)
         rpc: this.isResponseOnly ? 'response' : undefined,
         tool: this.tool?.slice(0, 64),
-        session: this.sessionId === undefined ? undefined : shortId(this.sessionId),
-        task: this.taskId === undefined ? undefined : shortId(this.taskId),
+        sessionId: this.sessionId,
+        taskId: this.taskId,
         backend: this.backend,
         route: this.route,
         error: this.errorCode,
@@ -128,6 +128,7 @@ export class Exchange {
         auth: this.authFailure,
       });
     }
+    if (!this.span.recording) return;
     this.span.end({
       httpMethod: this.httpMethod,
       rpcMethod: this.rpcMethod?.slice(0, 64),

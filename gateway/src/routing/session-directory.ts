@@ -327,5 +327,10 @@ const UNBIND_BATCH = 500;
 
 /** Enough of a session id to correlate log lines, not enough to hijack the session. */
 export function shortId(id: string): string {
-  return `${id.slice(0, Math.min(8, Math.floor(id.length / 2)))}…`;
+  return `${shortIdPrefix(id)}…`;
+}
+
+/** What shortId keeps of an id: at most 8 characters, and never more than half of it. */
+export function shortIdPrefix(id: string): string {
+  return id.slice(0, Math.min(8, Math.floor(id.length / 2)));
 }

@@ -35,6 +35,11 @@ export interface RequestSummary {
 }
 
 export interface RequestSpan {
+  /**
+   * False with tracing off: the caller then skips building the request's summary for end() (issue 17: it was
+   * built for every request and thrown away).
+   */
+  readonly recording: boolean;
   /** Starts the CLIENT span for one attempt to a backend and returns headers carrying its traceparent. */
   upstreamStart(httpMethod: string, backendId: string, url: URL, headers: Record<string, string | string[]>): UpstreamSpan;
   end(summary: RequestSummary): void;
@@ -55,7 +60,7 @@ const headerGetter = {
 const headerSetter = { set: (c: Record<string, string | string[]>, k: string, v: string) => void (c[k] = v) };
 
 const NOOP_UPSTREAM: UpstreamSpan = { end: () => undefined };
-const NOOP_SPAN: RequestSpan = { upstreamStart: () => NOOP_UPSTREAM, end: () => undefined };
+const NOOP_SPAN: RequestSpan = { recording: false, upstreamStart: () => NOOP_UPSTREAM, end: () => undefined };
 
 export class RequestTracing {
   readonly #tracer: Tracer | undefined;
@@ -84,6 +89,7 @@ export class RequestTracing {
     const server = tracer.startSpan('mcp', { kind: SpanKind.SERVER, attributes: { 'network.protocol.name': 'http', 'network.transport': 'tcp' } }, parent);
     const serverCtx = trace.setSpan(parent, server);
     return {
+      recording: true,
       upstreamStart: (httpMethod, backendId, url, headers) => startUpstream(tracer, serverCtx, httpMethod, backendId, url, headers),
       end: (s) => endServer(server, s),
     };
