@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { mayResend, READ_ONLY_METHODS, ToolReplaySafety } from '../../gateway/src/routing/session-resume-policy.ts';
 import { initParamsOf, MAX_INIT_BYTES, MAX_REPLAY_ENTRIES, stateRequestOf, withStateRequest } from '../../gateway/src/routing/session-resume-state.ts';
 import { MemorySessionStore } from '../../gateway/src/sessions/memory.ts';
-import { decodeRecord, encodeRecord } from '../../gateway/src/sessions/redis.ts';
+import { decodeRecord, encodeRecord } from '../../gateway/src/sessions/record-codec.ts';
 import type { SessionRecord } from '../../gateway/src/sessions/store.ts';
 
 const toolsList = (tools: unknown[]) => JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools } });
