@@ -27,8 +27,10 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
                       SDK servers answer by default) (default json,sse)
   --targets LIST      direct,floor,gateway,haproxy,nginx (default all; gateway is always measured)
   --seconds S         seconds per wrk step and per latency run (default 5)
-  --warmup S          unmeasured wrk seconds before each target's measurement (default 5; 0 = none): the Node
-                      targets keep getting faster for several seconds of load while V8 optimizes their hot path
+  --warmup S          unmeasured wrk seconds before each Node target's measurement (direct, floor, gateway;
+                      default 20; 0 = none): they keep getting faster for 20-25 s of load while V8 optimizes
+                      their hot path, so a short warm-up compares them before they settle; HAProxy and nginx
+                      get at most 5 s (they need none)
   --connections LIST  wrk ramp, connection counts (default 32)
   --backends N        fast backend replicas (default 1: direct then uses the same single backend)
   --proxy-cpus LIST   taskset CPUs of the proxy under test (default 1)
@@ -45,6 +47,9 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
   --help              this text`;
 
 const ALL_TARGETS: Target[] = ['direct', 'floor', 'gateway', 'haproxy', 'nginx'];
+/** Proxies in C: warm at once; a few seconds of load only fill their connection pools. */
+const NATIVE_TARGETS: ReadonlySet<Target> = new Set(['haproxy', 'nginx']);
+const NATIVE_WARMUP_S = 5;
 const BACKEND_OF: Record<AnswerKind, BackendKind> = { json: 'fast', sse: 'fast-sse' };
 
 async function sessionsThrough(url: string, n: number, authorization: string | undefined): Promise<{ entry: Entry; sids: string[] }> {
@@ -75,9 +80,13 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
   for (const target of o.targets) {
     const url = topo.entries(target)[0] as string;
     const pids = topo.proxyProcs(target).map((p) => p.pid);
-    // Unmeasured warm-up: the Node targets (floor, gateway) compile their hot path in the first seconds.
-    process.stderr.write(`warm-up (wrk, ${o.warmup} s) -> ${target}\n`);
-    if (o.warmup > 0) await runWrk(url, o.connections[0] ?? 32, o.warmup, 32, pids, o.otherCpus, o.authorization);
+    // Unmeasured warm-up, long for the Node targets: measured per 5 s from their start (2026-12-02, JSON
+    // answers), the floor went 3,566 -> 4,442 -> 4,807 -> 5,045 -> 5,317 requests per CPU-second and the
+    // gateway 3,077 -> 3,392 -> 3,319 -> 4,508 -> 4,390; after 5 s the floor was often still in its slow
+    // phase and sometimes not, which made gateway/floor jump between rounds (README "Figures").
+    const warmup = NATIVE_TARGETS.has(target) ? Math.min(o.warmup, NATIVE_WARMUP_S) : o.warmup;
+    process.stderr.write(`warm-up (wrk, ${warmup} s) -> ${target}\n`);
+    if (warmup > 0) await runWrk(url, o.connections[0] ?? 32, warmup, 32, pids, o.otherCpus, o.authorization);
     process.stderr.write(`max throughput (wrk) -> ${target}\n`);
     const { best, steps } = await maxThroughput(url, o.connections, o.seconds, pids, o.otherCpus, o.authorization);
     // New sessions per second: the same script told to want more sessions than it can ever make, so that
@@ -106,7 +115,7 @@ export function parseBenchArgs(argv: string[]) {
       kinds: { type: 'string', default: 'json,sse' },
       targets: { type: 'string', default: ALL_TARGETS.join(',') },
       seconds: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '20' },
       connections: { type: 'string', default: '32' },
       backends: { type: 'string', default: '1' },
       'proxy-cpus': { type: 'string', default: '1' },
@@ -121,20 +130,20 @@ export function parseBenchArgs(argv: string[]) {
     },
   });
   const kinds = v.kinds.split(',').filter(Boolean) as AnswerKind[];
-  for (const k of kinds) if (!(k in BACKEND_OF)) throw new Error(`--kinds: '${k}' is not one of json, sse`);
-  if (!(BENCH_AUTH_MODES as readonly string[]).includes(v.auth)) throw new Error(`--auth: '${v.auth}' is not one of ${BENCH_AUTH_MODES.join(', ')}`);
+  for (const k of kinds) if (!(k in BACKEND_OF)) throw new UsageError(`--kinds: '${k}' is not one of json, sse`);
+  if (!(BENCH_AUTH_MODES as readonly string[]).includes(v.auth)) throw new UsageError(`--auth: '${v.auth}' is not one of ${BENCH_AUTH_MODES.join(', ')}`);
   const targets = v.targets.split(',').filter(Boolean) as Target[];
-  for (const t of targets) if (!ALL_TARGETS.includes(t)) throw new Error(`--targets: '${t}' is not one of ${ALL_TARGETS.join(', ')}`);
+  for (const t of targets) if (!ALL_TARGETS.includes(t)) throw new UsageError(`--targets: '${t}' is not one of ${ALL_TARGETS.join(', ')}`);
   return {
     help: v.help,
-    rounds: Math.max(1, Number(v.rounds)),
+    rounds: wholeNumber('rounds', v.rounds, 1, 100),
     kinds,
     // In the order of ALL_TARGETS, the gateway always among them (every ratio is the gateway's).
     targets: ALL_TARGETS.filter((t) => t === 'gateway' || targets.includes(t)),
-    seconds: Math.min(60, Math.max(1, Number(v.seconds))),
-    warmup: Math.min(60, Math.max(0, Number(v.warmup))),
-    connections: v.connections.split(',').map(Number),
-    backends: Number(v.backends),
+    seconds: wholeNumber('seconds', v.seconds, 1, 60),
+    warmup: wholeNumber('warmup', v.warmup, 0, 120),
+    connections: v.connections.split(',').map((c) => wholeNumber('connections', c, 1, 10_000)),
+    backends: wholeNumber('backends', v.backends, 1, 16),
     proxyCpus: v['proxy-cpus'],
     otherCpus: v['other-cpus'],
     gatewayLogLevel: v['gateway-log-level'],
@@ -144,6 +153,16 @@ export function parseBenchArgs(argv: string[]) {
     stickiness: !v['no-stickiness'],
     out: v.out,
   };
+}
+
+/** A bad flag value: reported as its message alone. */
+class UsageError extends Error {}
+
+/** A whole number within [min, max], or an error naming the flag (a typo must not become a NaN-second run). */
+function wholeNumber(flag: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag}: expected a whole number from ${min} to ${max}, got '${raw}'`);
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -233,4 +252,11 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) void main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    // A usage error is one line saying what to fix; anything else keeps its stack.
+    const usage = err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`${usage ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  });
+}

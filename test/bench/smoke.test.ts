@@ -102,6 +102,7 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
       assert.equal(f.latency?.errors, 0, `${f.target}: the open-loop requests carried the token too`);
     }
     assert.throws(() => execFileSync(process.execPath, [join(REPO, 'bench/bench.ts'), '--auth', 'basic'], { encoding: 'utf8', stdio: 'pipe' }), /--auth: 'basic' is not one of none, jwt/);
+    assert.throws(() => execFileSync(process.execPath, [join(REPO, 'bench/bench.ts'), '--warmup', '5s'], { encoding: 'utf8', stdio: 'pipe' }), /--warmup: expected a whole number from 0 to 120, got '5s'/);
   });
 
   test('bench --help documents every flag the parser accepts', () => {
