@@ -11,8 +11,14 @@ export function requireBinary(name: string, howToGet: string): string {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released; fine for processes started right after). */
-export function freePort(): Promise<number> {
+// Ports this process handed out lately. The kernel may give the same ephemeral port to two bind(0) calls
+// in a row once the first listener is closed, and callers often ask for two ports (say --port and
+// --admin-port) before either is bound by the process they start: remembering the recent ones keeps the
+// answers distinct within one test process.
+const recentlyHandedOut: number[] = [];
+const RECENT_LIMIT = 512;
+
+function listenOnce(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -22,6 +28,19 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released; fine for processes started right after), never one
+ *  this process handed out recently. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await listenOnce();
+    if (recentlyHandedOut.includes(port)) continue;
+    recentlyHandedOut.push(port);
+    if (recentlyHandedOut.length > RECENT_LIMIT) recentlyHandedOut.shift();
+    return port;
+  }
+  throw new Error('freePort: the kernel kept handing out ports this process already gave away');
 }
 
 export interface RedisServer {
