@@ -8,6 +8,7 @@ const peek = (over: Partial<JsonRpcPeek>): JsonRpcPeek => ({
   id: 1,
   method: 'tools/list',
   name: undefined,
+  mirroredName: undefined,
   isInitialize: false,
   protocolVersion: undefined,
   batch: false,

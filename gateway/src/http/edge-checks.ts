@@ -48,21 +48,7 @@ export function checkRequest(
   if (repeated !== undefined) throw new GatewayError('HEADER_MISMATCH', `the ${repeated} header is repeated`);
 
   const body = httpMethod === 'POST' && Buffer.isBuffer(rawBody) ? rawBody : undefined;
-  let peeked: JsonRpcPeek | undefined;
-  const out: CheckedRequest = {
-    httpMethod,
-    endpoint,
-    sessionId: sid.value,
-    protocolVersion: version.value,
-    mcpMethod: decodeHeaderValue(headers[H.METHOD]),
-    mcpName: decodeHeaderValue(headers[H.NAME]),
-    legacySessionId: undefined,
-    body,
-    peek: () => (body === undefined ? undefined : (peeked ??= peekJsonRpc(body))),
-    get peeked() {
-      return peeked;
-    },
-  };
+  const out = new Checked(httpMethod, endpoint, sid.value, version.value, decodeHeaderValue(headers[H.METHOD]), decodeHeaderValue(headers[H.NAME]), body);
 
   if (httpMethod === 'POST') {
     if (!isJsonContentType(headers['content-type'])) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE');
@@ -86,6 +72,49 @@ export function checkRequest(
     if (!acceptsEventStream(headers.accept)) throw new GatewayError('NOT_ACCEPTABLE', 'a GET stream must accept text/event-stream');
   }
   return out;
+}
+
+/**
+ * A class, not an object literal: a literal with a getter (`peeked`) is created through the runtime and
+ * kept in dictionary mode, so every read of every field was a dictionary lookup (issue 17; ~1 us per
+ * request against ~55 ns for this class in a microbenchmark).
+ */
+class Checked implements CheckedRequest {
+  readonly httpMethod: string;
+  readonly endpoint: Endpoint;
+  readonly sessionId: string | undefined;
+  readonly protocolVersion: string | undefined;
+  readonly mcpMethod: string | undefined;
+  readonly mcpName: string | undefined;
+  legacySessionId: string | undefined = undefined;
+  readonly body: Buffer | undefined;
+  #peeked: JsonRpcPeek | undefined = undefined;
+
+  constructor(
+    httpMethod: string,
+    endpoint: Endpoint,
+    sessionId: string | undefined,
+    protocolVersion: string | undefined,
+    mcpMethod: string | undefined,
+    mcpName: string | undefined,
+    body: Buffer | undefined,
+  ) {
+    this.httpMethod = httpMethod;
+    this.endpoint = endpoint;
+    this.sessionId = sessionId;
+    this.protocolVersion = protocolVersion;
+    this.mcpMethod = mcpMethod;
+    this.mcpName = mcpName;
+    this.body = body;
+  }
+
+  peek(): JsonRpcPeek | undefined {
+    return this.body === undefined ? undefined : (this.#peeked ??= peekJsonRpc(this.body));
+  }
+
+  get peeked(): JsonRpcPeek | undefined {
+    return this.#peeked;
+  }
 }
 
 /** The request's path and query, its raw header list, and the configured legacy routes. */

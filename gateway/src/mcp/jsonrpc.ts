@@ -14,7 +14,7 @@ export interface JsonRpcPeek {
    * What the 2026-07-28 Mcp-Name header mirrors for the first request: params.name, params.uri, or (tasks/*)
    * params.taskId; the gateway checks the header against it (http/edge-checks.ts).
    */
-  mirroredName?: string;
+  mirroredName: string | undefined;
   /** `initialize` appears in the body. */
   isInitialize: boolean;
   /** params.protocolVersion of initialize, or the 2026-07-28 `_meta` protocol version. */
@@ -91,6 +91,8 @@ export function peekJsonRpc(body: Buffer): JsonRpcPeek {
     id: firstId,
     method: undefined,
     name: undefined,
+    // Every field set here, so that every summary has one shape (one hidden class for the code that reads it).
+    mirroredName: undefined,
     isInitialize: false,
     protocolVersion: undefined,
     batch,
