@@ -2,8 +2,9 @@
 // load go direct, through the floor proxy (bench/floor-proxy.ts), the gateway (Redis store), HAProxy and
 // nginx, once with JSON answers and once with SSE answers (as SDK servers give). Each proxy is pinned
 // to one core (--proxy-cpus, default 1) and everything else (wrk, the Node generator, backends,
-// redis-server) to the other (--other-cpus, default 0). Per target: max throughput (wrk ramp), then latency
-// at half of the GATEWAY's max throughput (open loop, same rate for every target). Prints ratios.
+// redis-server) to the other (--other-cpus, default 0). Every target is warmed up, then their max throughput
+// is measured in slices taken in turn (wrk), then latency at half of the GATEWAY's max throughput (open loop,
+// same rate for every target). Prints ratios.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { Entry, initializeBody, initializedBody, send } from './lib/mcp-wire.ts'
 import { openLoop } from './lib/open-loop.ts';
 import { guardSignals, ProcessGroup } from './lib/procs.ts';
 import { REPO, startTopology, type BackendKind, type Target, type Topology } from './lib/topology.ts';
-import { maxThroughput, runWrk, wrkBinary } from './lib/wrk.ts';
+import { combineSlices } from './lib/slices.ts';
+import { runWrk, wrkBinary, type WrkResult } from './lib/wrk.ts';
 import { runLoad, summaryLine } from './load.ts';
 import { summaryText, writeBenchReports } from './report/bench-report.ts';
 
@@ -26,7 +28,9 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
   --kinds LIST        answer kinds: json (the fast backend answers JSON), sse (one-event SSE streams, as the
                       SDK servers answer by default) (default json,sse)
   --targets LIST      direct,floor,gateway,haproxy,nginx (default all; gateway is always measured)
-  --seconds S         seconds per wrk step and per latency run (default 5)
+  --seconds S         seconds per wrk slice and per latency run (default 5)
+  --slices N          max throughput is measured in N slices of --seconds per target (default 3), taken in
+                      turn with the other targets' once all are warm (forwards, then backwards), and summed
   --warmup S          unmeasured wrk seconds before each Node target's measurement (direct, floor, gateway;
                       default 20; 0 = none): they keep getting faster for 20-25 s of load while V8 optimizes
                       their hot path, so a short warm-up compares them before they settle; HAProxy and nginx
@@ -71,26 +75,44 @@ interface CompareOptions {
   targets: Target[];
   newSessions: boolean;
   warmup: number;
+  /** Max-throughput slices per target and connection count, taken in turn with the other targets'. */
+  slices: number;
   /** `Bearer …` for every request (--auth jwt). */
   authorization: string | undefined;
 }
 
 async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFigures[]> {
-  const figures: TargetFigures[] = [];
+  const where = (target: Target) => ({ url: topo.entries(target)[0] as string, pids: topo.proxyProcs(target).map((p) => p.pid) });
   for (const target of o.targets) {
-    const url = topo.entries(target)[0] as string;
-    const pids = topo.proxyProcs(target).map((p) => p.pid);
     // Unmeasured warm-up, long for the Node targets: measured per 5 s from their start (2026-12-02, JSON
     // answers), the floor went 3,566 -> 4,442 -> 4,807 -> 5,045 -> 5,317 requests per CPU-second and the
     // gateway 3,077 -> 3,392 -> 3,319 -> 4,508 -> 4,390; after 5 s the floor was often still in its slow
     // phase and sometimes not, which made gateway/floor jump between rounds (README "Figures").
     const warmup = NATIVE_TARGETS.has(target) ? Math.min(o.warmup, NATIVE_WARMUP_S) : o.warmup;
     process.stderr.write(`warm-up (wrk, ${warmup} s) -> ${target}\n`);
+    const { url, pids } = where(target);
     if (warmup > 0) await runWrk(url, o.connections[0] ?? 32, warmup, 32, pids, o.otherCpus, o.authorization);
-    process.stderr.write(`max throughput (wrk) -> ${target}\n`);
-    const { best, steps } = await maxThroughput(url, o.connections, o.seconds, pids, o.otherCpus, o.authorization);
+  }
+  // Max throughput: every target warm, then measured in slices taken in turn (forwards, then backwards, …),
+  // so that the gateway and the floor are measured seconds apart, not a minute apart: single runs on this
+  // kind of shared VM vary by a third from one half-minute to the next (README "Figures").
+  const slices = new Map<Target, WrkResult[][]>(o.targets.map((t) => [t, o.connections.map(() => [])]));
+  for (const [step, c] of o.connections.entries()) {
+    for (let s = 0; s < o.slices; s++) {
+      for (const target of s % 2 === 0 ? o.targets : [...o.targets].reverse()) {
+        process.stderr.write(`max throughput (wrk, ${c} connections, slice ${s + 1}/${o.slices}) -> ${target}\n`);
+        const { url, pids } = where(target);
+        slices.get(target)?.[step]?.push(await runWrk(url, c, o.seconds, Math.min(c, 64), pids, o.otherCpus, o.authorization));
+      }
+    }
+  }
+  const figures: TargetFigures[] = [];
+  for (const target of o.targets) {
+    const steps = (slices.get(target) ?? []).map(combineSlices);
+    const best = steps.reduce((a, b) => (b.rps > a.rps ? b : a));
     // New sessions per second: the same script told to want more sessions than it can ever make, so that
     // every request is an initialize (the gateway binds each in Redis).
+    const { url, pids } = where(target);
     const sessions = o.newSessions ? await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus, o.authorization) : undefined;
     figures.push({ target, max: best, ramp: steps, sessions, latency: undefined });
   }
@@ -116,6 +138,7 @@ export function parseBenchArgs(argv: string[]) {
       targets: { type: 'string', default: ALL_TARGETS.join(',') },
       seconds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '20' },
+      slices: { type: 'string', default: '3' },
       connections: { type: 'string', default: '32' },
       backends: { type: 'string', default: '1' },
       'proxy-cpus': { type: 'string', default: '1' },
@@ -142,6 +165,7 @@ export function parseBenchArgs(argv: string[]) {
     targets: ALL_TARGETS.filter((t) => t === 'gateway' || targets.includes(t)),
     seconds: wholeNumber('seconds', v.seconds, 1, 60),
     warmup: wholeNumber('warmup', v.warmup, 0, 120),
+    slices: wholeNumber('slices', v.slices, 1, 20),
     connections: v.connections.split(',').map((c) => wholeNumber('connections', c, 1, 10_000)),
     backends: wholeNumber('backends', v.backends, 1, 16),
     proxyCpus: v['proxy-cpus'],
@@ -198,7 +222,7 @@ async function main(): Promise<void> {
         });
         try {
           if (auth) await assertAuthEnforced(topo.entries('gateway')[0] as string);
-          const figures = await compareOnce(topo, { seconds: o.seconds, connections: o.connections, otherCpus: o.otherCpus, targets: o.targets, newSessions: o.newSessions, warmup: o.warmup, authorization: auth?.authorization });
+          const figures = await compareOnce(topo, { seconds: o.seconds, connections: o.connections, otherCpus: o.otherCpus, targets: o.targets, newSessions: o.newSessions, warmup: o.warmup, slices: o.slices, authorization: auth?.authorization });
           const r = ratios(figures);
           rounds.push({ kind, round, figures, ratios: r });
           printComparison(`round ${round}, ${kind} answers`, figures, r, 0);

@@ -20,7 +20,8 @@ export interface WrkResult {
   errors: number;
   non200: number;
   status404: number;
-  /** CPU the proxy processes used during the run, % of one core, and requests per proxy CPU-second. */
+  /** CPU the proxy processes used during the run: ms, % of one core, and requests per proxy CPU-second. */
+  proxyCpuMs: number;
   proxyCpuPercent: number;
   requestsPerProxyCpuSecond: number;
 }
@@ -57,17 +58,10 @@ export function runWrk(url: string, connections: number, seconds: number, sessio
         errors: (j.connect_errors ?? 0) + (j.read_errors ?? 0) + (j.write_errors ?? 0) + (j.timeouts ?? 0),
         non200: j.non200 ?? 0,
         status404: j.status404 ?? 0,
+        proxyCpuMs: cpuMs,
         proxyCpuPercent: Math.round((cpuMs / (secs * 1000)) * 1000) / 10,
         requestsPerProxyCpuSecond: cpuMs > 0 ? Math.round(requests / (cpuMs / 1000)) : 0,
       });
     });
   });
-}
-
-/** A short ramp over connection counts; the best run is the target's max throughput. */
-export async function maxThroughput(url: string, steps: number[], seconds: number, proxyPids: number[], cpus?: string, authorization?: string): Promise<{ best: WrkResult; steps: WrkResult[] }> {
-  const results: WrkResult[] = [];
-  for (const c of steps) results.push(await runWrk(url, c, seconds, Math.min(c, 64), proxyPids, cpus, authorization));
-  const best = results.reduce((a, b) => (b.rps > a.rps ? b : a));
-  return { best, steps: results };
 }
