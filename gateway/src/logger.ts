@@ -2,6 +2,7 @@
 // tokens, keys, passwords); payloads are never logged in the first place.
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { LogWriter } from './log-writer.ts';
 
 export const REDACT_PATHS = [
   'authorization',
@@ -64,22 +65,16 @@ export function isoTimeCached(): string {
 }
 
 /**
- * stdout, written asynchronously in batches: one write per few kilobytes of log lines instead of one per
- * request line (a write is a syscall, and the bench profile put syscalls first among the gateway's costs).
- * Every logger of the process shares it, so lines never interleave. Flushed every `flushMs`, so a line is
- * out within that time even when traffic is low, and synchronously when the process exits.
+ * stdout, written asynchronously in batches (log-writer.ts): one write per few kilobytes of log lines instead
+ * of one per request line (a write is a syscall, and the bench profile put syscalls first among the gateway's
+ * costs). Every logger of the process shares it, so lines never interleave. Flushed every `flushMs`, so a
+ * line is out within that time even when traffic is low, and synchronously when the process exits.
  */
 export function createLogDestination(flushMs = 100): pino.DestinationStream & { flushSync(): void } {
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const dest = new LogWriter();
   const timer = setInterval(() => dest.flush(), flushMs);
   timer.unref();
-  process.once('exit', () => {
-    try {
-      dest.flushSync();
-    } catch {
-      // stdout already gone: nothing to flush into
-    }
-  });
+  process.once('exit', () => dest.flushSync());
   return dest;
 }
 

@@ -4,8 +4,8 @@
 // `logger.child({ instance }).info(fields, 'request')`: level, time, pid, instance, the fields (undefined
 // ones left out), msg; only the shortened ids' ellipsis is escaped (see shortIdJson). Values are the
 // gateway's own (never headers, tokens or payloads).
-// Lines are handed to the destination in batches (up to BATCH_LINES, or after FLUSH_MS): sonic-boom measures
-// its pending buffer on every write, so one write per line cost more the longer the buffer grew.
+// Lines are handed to the destination in batches (up to BATCH_LINES, or after FLUSH_MS): one call and one
+// string per batch instead of per line (the destination, log-writer.ts in the gateway, encodes each once).
 import { pino, type DestinationStream } from 'pino';
 import { isoTimeCached } from '../logger.ts';
 import { shortIdPrefix } from '../routing/session-directory.ts';
