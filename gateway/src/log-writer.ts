@@ -43,6 +43,8 @@ export class LogWriter {
   /** Encoded lines not yet written (the rest of the last batch). */
   #carry: Buffer = EMPTY;
   #writing = false;
+  /** Bytes at the start of #carry that an asynchronous write has taken and not yet reported. */
+  #inFlight = 0;
   #dropped = 0;
   #broken = false;
 
@@ -75,11 +77,15 @@ export class LogWriter {
     if (!this.#writing) this.#next();
   }
 
-  /** Writes everything pending now, blocking (process exit). */
+  /**
+   * Writes everything pending now, blocking (process exit). Bytes an asynchronous write has already taken are
+   * left to it: written twice they would duplicate lines (at exit they may land after the rest).
+   */
   flushSync(): void {
     if (this.#broken) return;
     this.#noteDropped();
-    let buf = Buffer.concat([this.#carry, Buffer.from(this.#pending.join(''))]);
+    let buf = Buffer.concat([this.#carry.subarray(this.#inFlight), Buffer.from(this.#pending.join(''))]);
+    this.#inFlight = 0;
     this.#pending = [];
     this.#pendingChars = 0;
     this.#carry = EMPTY;
@@ -105,11 +111,13 @@ export class LogWriter {
     }
     const n = cutAtLine(this.#carry, this.#chunk);
     this.#writing = true;
+    this.#inFlight = n;
     write(this.#fd, this.#carry, 0, n, null, this.#done);
   }
 
   readonly #done = (err: NodeJS.ErrnoException | null, written: number): void => {
     this.#writing = false;
+    this.#inFlight = 0;
     if (err) {
       if (err.code === 'EAGAIN') {
         // A full non-blocking pipe: its reader is behind. Try again shortly; lines pile up (bounded) meanwhile.

@@ -60,6 +60,22 @@ test('flushSync writes what is pending before it returns (process exit)', () => 
   closeSync(fd);
 });
 
+test('flushSync during an asynchronous write: every line exactly once', async () => {
+  const file = join(dir, 'inflight.log');
+  const fd = openSync(file, 'w');
+  const w = new LogWriter({ fd });
+  const lines: string[] = [];
+  for (let i = 0; i < 200; i++) lines.push(line(i));
+  w.write(lines.slice(0, 100).join('')); // big enough: an asynchronous write starts now
+  w.write(lines.slice(100).join('')); // pending behind it
+  w.flushSync();
+  const want = lines.join('');
+  await until(() => readFileSync(file, 'utf8').length === Buffer.byteLength(want), 'everything written');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(readFileSync(file, 'utf8').split('\n').sort(), want.split('\n').sort(), 'no line lost, none twice');
+  closeSync(fd);
+});
+
 test('stdout gone (a closed descriptor): the lines are dropped, nothing throws', async () => {
   const w = new LogWriter({ fd: 999_999, atomicLines: false }); // no such descriptor: EBADF
   assert.equal(w.write('x'.repeat(5000) + '\n'), true, 'taken: the write fails later, asynchronously');
