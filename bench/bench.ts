@@ -27,7 +27,9 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
                       and the summary is the median over rounds
   --kinds LIST        answer kinds: json (the fast backend answers JSON), sse (one-event SSE streams, as the
                       SDK servers answer by default) (default json,sse)
-  --targets LIST      direct,floor,gateway,haproxy,nginx (default all; gateway is always measured)
+  --targets LIST      direct,floor,floor-buffered,gateway,haproxy,nginx (default all; gateway is always
+                      measured); floor-buffered: the floor reading each request body whole before sending
+                      it on, as the gateway does (the issue's floor streams it)
   --seconds S         seconds per wrk slice and per latency run (default 5)
   --slices N          max throughput is measured in N slices of --seconds per target (default 3), taken in
                       turn with the other targets' once all are warm (forwards, then backwards), and summed
@@ -50,7 +52,7 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
   --out DIR           results directory (default bench/results)
   --help              this text`;
 
-const ALL_TARGETS: Target[] = ['direct', 'floor', 'gateway', 'haproxy', 'nginx'];
+const ALL_TARGETS: Target[] = ['direct', 'floor', 'floor-buffered', 'gateway', 'haproxy', 'nginx'];
 /** Proxies in C: warm at once; a few seconds of load only fill their connection pools. */
 const NATIVE_TARGETS: ReadonlySet<Target> = new Set(['haproxy', 'nginx']);
 const NATIVE_WARMUP_S = 5;

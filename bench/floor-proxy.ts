@@ -5,6 +5,9 @@
 //   a known Mcp-Session-Id          its backend
 //   an unknown one                  404 with the JSON-RPC error -32001 (what routing needs, nothing more)
 //   node bench/floor-proxy.ts --port 0 --backends http://127.0.0.1:P1/mcp,http://127.0.0.1:P2/mcp
+// --buffer-request-bodies: read a request's body whole before sending it on, as the gateway does (it checks
+// the body), instead of streaming it. Not the floor; a second baseline (see README "Figures": the
+// streamed body costs this floor a large share of its CPU in garbage collection).
 // Prints one JSON line when listening.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     backends: { type: 'string' },
+    'buffer-request-bodies': { type: 'boolean', default: false },
   },
 });
 if (!values.backends) throw new Error('--backends is required (comma-separated backend URLs)');
@@ -27,6 +31,7 @@ const sessions = new Map<string, (typeof backends)[number]>();
 let turn = 0;
 // Headers undici refuses to send or that belong to one hop (RFC 9110 §7.6.1).
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host']);
+const bufferBodies = values['buffer-request-bodies'];
 const NOT_FOUND = '{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}';
 
 function forward(req: IncomingMessage, res: ServerResponse): void {
@@ -43,8 +48,16 @@ function forward(req: IncomingMessage, res: ServerResponse): void {
   const headers: Record<string, string | string[]> = {};
   for (const k in req.headers) if (!HOP.has(k)) headers[k] = req.headers[k] as string | string[];
   const chosen = backend;
+  const bodiless = req.method === 'GET' || req.method === 'HEAD';
+  if (!bufferBodies || bodiless) return send(req, res, sid, chosen, headers, bodiless ? null : req);
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => send(req, res, sid, chosen, headers, Buffer.concat(chunks)));
+}
+
+function send(req: IncomingMessage, res: ServerResponse, sid: string | string[] | undefined, chosen: (typeof backends)[number], headers: Record<string, string | string[]>, body: IncomingMessage | Buffer | null): void {
   chosen.pool
-    .stream({ path: chosen.path, method: req.method as 'POST', headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req }, ({ statusCode, headers: up }) => {
+    .stream({ path: chosen.path, method: req.method as 'POST', headers, body }, ({ statusCode, headers: up }) => {
       const out: Record<string, string | string[]> = {};
       for (const k in up) if (!HOP.has(k)) out[k] = up[k] as string | string[];
       const minted = up['mcp-session-id'];

@@ -19,7 +19,7 @@ export const LOAD_HELP = `npm run load -- [options]       load test on loopback;
                          churn        sessions created and deleted continuously
                          streams      idle GET streams held open; proxy RSS per stream
                          faults       a backend and a gateway replica killed mid-run
-  --target LIST        gateway,haproxy,nginx,floor,direct (default gateway); each scenario runs against each
+  --target LIST        gateway,haproxy,nginx,floor,floor-buffered,direct (default gateway); each scenario runs against each
   --backend KIND       fast | fast-sse | fast-strict | demo (default fast; interactive always uses demo)
                          fast         bench/fast-backend.ts, accepts any session id (proxy overhead)
                          fast-sse     the same, answering every request as a one-event SSE stream (as SDK servers do)
@@ -111,7 +111,7 @@ export function parseLoadArgs(argv: string[]): LoadOptions | 'help' {
   if (!['fast', 'fast-sse', 'fast-strict', 'demo'].includes(backend)) throw new Error(`--backend: '${backend}' is not one of fast, fast-sse, fast-strict, demo`);
   return {
     scenarios: list('scenario', v.scenario, Object.keys(SCENARIOS), ['steady']),
-    targets: list('target', v.target, ['gateway', 'haproxy', 'nginx', 'floor', 'direct'] as const, ['gateway']),
+    targets: list('target', v.target, ['gateway', 'haproxy', 'nginx', 'floor', 'floor-buffered', 'direct'] as const, ['gateway']),
     backend,
     backends: int('backends', v.backends, 3),
     gateways: int('gateways', v.gateways, 2),

@@ -31,7 +31,7 @@ export function ratios(figures: TargetFigures[]): Ratios {
   const by = (t: Target) => figures.find((f) => f.target === t);
   const gw = by('gateway') as TargetFigures;
   const out: Ratios = { throughput: {}, sessionsPerSecond: {}, efficiency: {}, p50: {}, p99: {}, addedP99Ms: 0, addedP50Ms: 0 };
-  for (const other of ['floor', 'haproxy', 'nginx', 'direct'] as const) {
+  for (const other of ['floor', 'floor-buffered', 'haproxy', 'nginx', 'direct'] as const) {
     const o = by(other);
     if (!o) continue;
     out.throughput[`gateway/${other}`] = r2(gw.max.rps / Math.max(1, o.max.rps));

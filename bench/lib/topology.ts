@@ -14,7 +14,7 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const GATEWAY_MAIN = process.env.MCP_BENCH_GATEWAY_MAIN ?? `${REPO}dist/gateway/src/main.js`;
 
 export type BackendKind = 'demo' | 'fast' | 'fast-strict' | 'fast-sse';
-export type Target = 'gateway' | 'haproxy' | 'nginx' | 'direct' | 'floor';
+export type Target = 'gateway' | 'haproxy' | 'nginx' | 'direct' | 'floor' | 'floor-buffered';
 
 export interface Replica {
   name: string;
@@ -50,6 +50,8 @@ export interface Topology {
   haproxy: Replica | undefined;
   nginx: Replica | undefined;
   floor: Replica | undefined;
+  /** The floor reading request bodies whole before sending them on, as the gateway does. */
+  floorBuffered: Replica | undefined;
   /** Entry URLs per target. */
   entries(target: Target): string[];
   /** The processes whose CPU and memory a target's overhead is (the proxy processes). */
@@ -108,11 +110,11 @@ export async function startGatewayProc(
 }
 
 /** The floor proxy (bench/floor-proxy.ts): the least a Node proxy does to route by session id. */
-export async function startFloorProc(group: ProcessGroup, backends: readonly string[], cpus?: string): Promise<Replica> {
+export async function startFloorProc(group: ProcessGroup, backends: readonly string[], cpus?: string, extraArgs: readonly string[] = [], name = 'floor'): Promise<Replica> {
   const port = await freePort();
-  const proc = group.spawn('floor', process.execPath, [`${REPO}bench/floor-proxy.ts`, '--port', String(port), '--backends', backends.join(',')], { cpus });
+  const proc = group.spawn(name, process.execPath, [`${REPO}bench/floor-proxy.ts`, '--port', String(port), '--backends', backends.join(','), ...extraArgs], { cpus });
   await waitForPort(port, proc);
-  return { name: 'floor', url: `http://127.0.0.1:${port}/mcp`, proc };
+  return { name, url: `http://127.0.0.1:${port}/mcp`, proc };
 }
 
 export async function startTopology(group: ProcessGroup, o: TopologyOptions): Promise<Topology> {
@@ -128,6 +130,7 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
   const haproxy = o.targets.includes('haproxy') ? await startHaproxy(group, urls, o.proxyCpus) : undefined;
   const nginx = o.targets.includes('nginx') ? await startNginx(group, urls, o.proxyCpus) : undefined;
   const floor = o.targets.includes('floor') ? await startFloorProc(group, urls, o.proxyCpus) : undefined;
+  const floorBuffered = o.targets.includes('floor-buffered') ? await startFloorProc(group, urls, o.proxyCpus, ['--buffer-request-bodies'], 'floor-buffered') : undefined;
   return {
     redis,
     backends,
@@ -135,11 +138,13 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
     haproxy,
     nginx,
     floor,
+    floorBuffered,
     entries(target) {
       if (target === 'gateway') return gateways.map((g) => g.url);
       if (target === 'haproxy') return haproxy ? [haproxy.url] : [];
       if (target === 'nginx') return nginx ? [nginx.url] : [];
       if (target === 'floor') return floor ? [floor.url] : [];
+      if (target === 'floor-buffered') return floorBuffered ? [floorBuffered.url] : [];
       return urls;
     },
     proxyProcs(target) {
@@ -147,6 +152,7 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
       if (target === 'haproxy') return haproxy ? [haproxy.proc] : [];
       if (target === 'nginx') return nginx ? [nginx.proc] : [];
       if (target === 'floor') return floor ? [floor.proc] : [];
+      if (target === 'floor-buffered') return floorBuffered ? [floorBuffered.proc] : [];
       return [];
     },
   };

@@ -12,7 +12,7 @@ td,th{border:1px solid #ccc;padding:4px 10px;text-align:right;font-size:14px}th{
 td.ok{background:#dff3df;font-weight:bold}td.miss{background:#fbe3e1;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:1em}
 .note{color:#555;font-size:13px}h2{margin-top:1.4em;border-top:1px solid #ddd;padding-top:.6em}small{color:#666}`;
 
-const ORDER: Target[] = ['direct', 'floor', 'gateway', 'haproxy', 'nginx'];
+const ORDER: Target[] = ['direct', 'floor', 'floor-buffered', 'gateway', 'haproxy', 'nginx'];
 const KIND_COLOR: Record<string, string[]> = { json: ['#4a7bd0', '#9db8e8'], sse: ['#d0843a', '#eec19a'] };
 
 function targetsOf(summaries: KindSummary[]): Target[] {
@@ -26,13 +26,13 @@ function ratioCell(v: number | undefined, target?: number): string {
 }
 
 function headline(summaries: KindSummary[]): string {
-  const head = ['answers', 'gateway/floor<br><small>throughput</small>', 'gateway/floor<br><small>per CPU-second</small>', 'gateway/HAProxy<br><small>throughput</small>', 'gateway/HAProxy<br><small>per CPU-second</small>', 'gateway/nginx<br><small>throughput</small>', 'added p50 ms', 'added p99 ms'];
+  const head = ['answers', 'gateway/floor<br><small>throughput</small>', 'gateway/floor<br><small>per CPU-second</small>', 'gateway/floor-buffered<br><small>per CPU-second</small>', 'gateway/HAProxy<br><small>throughput</small>', 'gateway/HAProxy<br><small>per CPU-second</small>', 'gateway/nginx<br><small>throughput</small>', 'added p50 ms', 'added p99 ms'];
   const rows = summaries.map((s) => {
     const r = s.ratios;
-    return `<tr><td class="l">${esc(s.kind.toUpperCase())}</td>${ratioCell(r.throughput['gateway/floor'], FLOOR_TARGET)}${ratioCell(r.efficiency['gateway/floor'], FLOOR_TARGET)}${ratioCell(r.throughput['gateway/haproxy'])}${ratioCell(r.efficiency['gateway/haproxy'])}${ratioCell(r.throughput['gateway/nginx'])}<td>${r.addedP50Ms}</td><td>${r.addedP99Ms}</td></tr>`;
+    return `<tr><td class="l">${esc(s.kind.toUpperCase())}</td>${ratioCell(r.throughput['gateway/floor'], FLOOR_TARGET)}${ratioCell(r.efficiency['gateway/floor'], FLOOR_TARGET)}${ratioCell(r.efficiency['gateway/floor-buffered'])}${ratioCell(r.throughput['gateway/haproxy'])}${ratioCell(r.efficiency['gateway/haproxy'])}${ratioCell(r.throughput['gateway/nginx'])}<td>${r.addedP50Ms}</td><td>${r.addedP99Ms}</td></tr>`;
   });
   return `<table><tr>${head.map((h, i) => `<th class="${i === 0 ? 'l' : ''}">${h}</th>`).join('')}</tr>${rows.join('')}</table>
-<p class="note">Medians over interleaved rounds. Green: at or above the ${FLOOR_TARGET}× target against the floor proxy; red: below it. Added latency: the gateway's percentile minus direct's, open loop at half the gateway's max rate.</p>`;
+<p class="note">Medians over interleaved rounds. Green: at or above the ${FLOOR_TARGET}× target against the floor proxy; red: below it. The floor streams request bodies (the issue's floor); floor-buffered reads each whole first, as the gateway does, and is the faster of the two. Added latency: the gateway's percentile minus direct's, open loop at half the gateway's max rate.</p>`;
 }
 
 function barSeries(summaries: KindSummary[], targets: Target[], pick: (s: KindSummary, t: Target) => number | undefined): Series[] {

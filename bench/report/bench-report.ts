@@ -21,12 +21,15 @@ export function summaryText(summaries: KindSummary[]): string {
   const lines: string[] = [];
   for (const s of summaries) {
     lines.push(`median of ${s.rounds} round(s), ${s.kind} answers`);
-    lines.push(`  target    ${w('req/s', 8)} ${w('req/CPU-s', 10)} ${w('CPU%', 6)} | ${w('p50 ms', 7)} ${w('p99 ms', 7)} at ${w('rate', 6)}/s`);
+    lines.push(`  target         ${w('req/s', 8)} ${w('req/CPU-s', 10)} ${w('CPU%', 6)} | ${w('p50 ms', 7)} ${w('p99 ms', 7)} at ${w('rate', 6)}/s`);
     for (const [t, f] of Object.entries(s.targets)) {
-      lines.push(`  ${t.padEnd(9)} ${w(f.rps, 8)} ${w(f.requestsPerProxyCpuSecond || '-', 10)} ${w(f.proxyCpuPercent, 6)} | ${w(f.latencyMs?.p50, 7)} ${w(f.latencyMs?.p99, 7)} at ${w(f.latencyRate, 6)}/s`);
+      lines.push(`  ${t.padEnd(14)} ${w(f.rps, 8)} ${w(f.requestsPerProxyCpuSecond || '-', 10)} ${w(f.proxyCpuPercent, 6)} | ${w(f.latencyMs?.p50, 7)} ${w(f.latencyMs?.p99, 7)} at ${w(f.latencyRate, 6)}/s`);
     }
     const r = s.ratios;
     lines.push(`  gateway/floor    throughput ${r.throughput['gateway/floor'] ?? '-'}  per CPU-second ${r.efficiency['gateway/floor'] ?? '-'}  (target ${FLOOR_TARGET})`);
+    if (r.efficiency['gateway/floor-buffered'] !== undefined) {
+      lines.push(`  gateway/floor-buffered  throughput ${r.throughput['gateway/floor-buffered'] ?? '-'}  per CPU-second ${r.efficiency['gateway/floor-buffered']}`);
+    }
     lines.push(`  gateway/HAProxy  throughput ${r.throughput['gateway/haproxy'] ?? '-'}  per CPU-second ${r.efficiency['gateway/haproxy'] ?? '-'}`);
     lines.push(`  gateway/nginx    throughput ${r.throughput['gateway/nginx'] ?? '-'}  per CPU-second ${r.efficiency['gateway/nginx'] ?? '-'}`);
     lines.push(`  gateway adds ${r.addedP50Ms} ms at p50 and ${r.addedP99Ms} ms at p99 over direct`);

@@ -64,27 +64,34 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
     assertClean(await one({ scenarios: ['steady'], targets: ['floor'], backend: 'fast-sse', gateways: 1 }));
   });
 
+  test('the floor with buffered request bodies does the same', async () => {
+    assertClean(await one({ scenarios: ['steady'], targets: ['floor-buffered'], backend: 'fast-strict', sessions: 16, gateways: 1 }));
+    assertClean(await one({ scenarios: ['steady'], targets: ['floor-buffered'], backend: 'fast-sse', gateways: 1 }));
+  });
+
   test('SSE answers (one event per POST, as SDK servers give) through the gateway are clean', async () => {
     assertClean(await one({ scenarios: ['steady'], targets: ['gateway'], backend: 'fast-sse', gateways: 1 }));
   });
 
   test('npm run bench: one short round per answer kind; ratios against the floor, charts in a self-contained page', async () => {
     const out = join(tmp, 'bench');
-    const args = [join(REPO, 'bench/bench.ts'), '--rounds', '1', '--seconds', '1', '--warmup', '0', '--targets', 'direct,floor,gateway', '--no-stickiness', '--out', out];
+    const args = [join(REPO, 'bench/bench.ts'), '--rounds', '1', '--seconds', '1', '--warmup', '0', '--targets', 'direct,floor,floor-buffered,gateway', '--no-stickiness', '--out', out];
     const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 150_000 });
     for (const kind of ['json', 'sse']) assert.match(stdout, new RegExp(`median of 1 round\\(s\\), ${kind} answers`));
     assert.match(stdout, /gateway\/floor +throughput \d/);
+    assert.match(stdout, /gateway\/floor-buffered +throughput \d/);
     const file = readdirSync(out).find((f) => f.endsWith('.html'));
     assert.ok(file, 'the HTML report was written');
     const html = readFileSync(join(out, file), 'utf8');
     for (const label of ['max throughput (wrk, closed loop)', 'requests per proxy CPU-second', 'latency percentiles, side by side']) {
       assert.match(html, new RegExp(`<svg[^>]*aria-label="${label.replace(/[()]/g, '\\$&')}"`));
     }
-    assert.match(html, /gateway\/floor/);
+    assert.match(html, /gateway\/floor<br>/);
+    assert.match(html, /gateway\/floor-buffered<br>/);
     assert.doesNotMatch(html, /<script|<link|src="http/, 'the page is self-contained');
     const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as { summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }> };
     assert.deepEqual(json.summaries.map((x) => x.kind), ['json', 'sse']);
-    for (const x of json.summaries) for (const t of ['direct', 'floor', 'gateway']) assert.ok((x.targets[t]?.rps ?? 0) > 0, `${x.kind} ${t} answered`);
+    for (const x of json.summaries) for (const t of ['direct', 'floor', 'floor-buffered', 'gateway']) assert.ok((x.targets[t]?.rps ?? 0) > 0, `${x.kind} ${t} answered`);
   });
 
   test('npm run bench -- --auth jwt: every request carries a token the gateway checks; all answered 200', async () => {
