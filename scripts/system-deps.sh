@@ -7,19 +7,21 @@
 #                                    (test/k8s; its build.sh also needs Go >= 1.26, which apt does not carry:
 #                                    https://go.dev/dl, or any Go >= 1.21, which fetches the right one itself)
 #   scripts/system-deps.sh browser + chromium (npm run test:browser: the status page in headless Chromium)
+#   scripts/system-deps.sh instructions + valgrind (node bench/instructions.ts: instructions per request)
 #   scripts/system-deps.sh all     everything above
 # Without apt-get, or without root and passwordless sudo, it names what is missing and exits 1.
 set -euo pipefail
 group=${1:-test}
-declare -A bin_of=([redis-server]=redis-server [haproxy]=haproxy [nginx]=nginx [wrk]=wrk [iproute2]=ip [util-linux]=unshare [curl]=curl [openssl]=openssl [python3]=python3 [chromium]=chromium)
+declare -A bin_of=([redis-server]=redis-server [haproxy]=haproxy [nginx]=nginx [wrk]=wrk [iproute2]=ip [util-linux]=unshare [curl]=curl [openssl]=openssl [python3]=python3 [chromium]=chromium [valgrind]=valgrind)
 case "$group" in
   test) pkgs=(redis-server) ;;
   interop) pkgs=(redis-server python3) ;;
   bench) pkgs=(redis-server haproxy nginx wrk) ;;
   k8s) pkgs=(redis-server iproute2 util-linux curl openssl python3) ;;
   browser) pkgs=(redis-server chromium) ;;
-  all) pkgs=(redis-server haproxy nginx wrk iproute2 util-linux curl openssl python3 chromium) ;;
-  *) echo "usage: $0 test|interop|bench|k8s|browser|all" >&2; exit 2 ;;
+  instructions) pkgs=(redis-server valgrind) ;;
+  all) pkgs=(redis-server haproxy nginx wrk iproute2 util-linux curl openssl python3 chromium valgrind) ;;
+  *) echo "usage: $0 test|interop|bench|k8s|browser|instructions|all" >&2; exit 2 ;;
 esac
 # Debian puts haproxy/nginx in /usr/sbin, which a non-root PATH may lack.
 export PATH="$PATH:/usr/sbin:/sbin"
