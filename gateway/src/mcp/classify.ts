@@ -63,9 +63,14 @@ export interface ClassifyInput {
   peek: () => JsonRpcPeek | undefined;
 }
 
-/** Protocol versions are dates (YYYY-MM-DD), so they order as strings. */
+const VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Protocol versions are dates (YYYY-MM-DD), so they order as strings. The comparison comes first: it settles
+ * every 2025-era request without the pattern test (asked three times per request; issue 17).
+ */
 export function isStatelessVersion(version: string | undefined): boolean {
-  return version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= STATELESS_REVISION;
+  return version !== undefined && version >= STATELESS_REVISION && VERSION_SHAPE.test(version);
 }
 
 /**
