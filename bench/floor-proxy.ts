@@ -6,8 +6,8 @@
 //   an unknown one                  404 with the JSON-RPC error -32001 (what routing needs, nothing more)
 //   node bench/floor-proxy.ts --port 0 --backends http://127.0.0.1:P1/mcp,http://127.0.0.1:P2/mcp
 // --buffer-request-bodies: read a request's body whole before sending it on, as the gateway does (it checks
-// the body), instead of streaming it. Not the floor; a second baseline (see README "Figures": the
-// streamed body costs this floor a large share of its CPU in garbage collection).
+// the body), instead of streaming it. Not the floor; a second baseline (README "Figures": in some
+// processes the streamed body costs the floor a large share of its CPU in garbage collection).
 // Prints one JSON line when listening.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

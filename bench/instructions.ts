@@ -9,6 +9,9 @@
 // each syscall, are not in them. This complements `npm run bench`; it does not replace it.
 // Biased against the gateway: under valgrind a process runs 50-100x slower while its timers keep wall-clock
 // time, so periodic work (the gateway's Redis heartbeat and backend health checks) weighs that much more.
+// --top N starts the targets with --perf-basic-prof (to name JIT code), which makes V8 report every object
+// its scavenger moves (Heap::OnMoveEvent): ~6.6k instructions per request more for the floor, whose requests
+// leave much garbage. Compare counts from runs without --top.
 //   node bench/instructions.ts [--kind sse|json|both] [--targets floor,floor-buffered,gateway]
 //        [--warm 20000] [--measure 5000] [--runs 2] [--top 25] [--gateway-arg=--flag ...]
 // Needs valgrind (scripts/system-deps.sh instructions). Takes about 1.5 minutes per target and run.
@@ -66,15 +69,16 @@ async function startTarget(target: Target, backend: string, redis: string, run: 
   const node = [process.execPath, ...(top > 0 ? ['--perf-basic-prof'] : [])];
   const vg = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/${target}-${run}.%p`];
   const name = `${target}-${run}`;
+  // In the scratch directory: --perf-basic-prof also leaves an isolate-*-v8.log in the working directory.
   if (target === 'gateway') {
     const admin = await freePort();
     const args = [...vg, ...node, GATEWAY_MAIN, '--host', '127.0.0.1', '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(admin), '--backends', backend, '--redis-url', redis, '--log-level', 'info', ...values['gateway-arg']];
-    const proc = group.spawn(name, 'valgrind', args, { cpus: '1', env: { WORKERS: '1' } });
+    const proc = group.spawn(name, 'valgrind', args, { cpus: '1', cwd: dir, env: { WORKERS: '1' } });
     await waitForHttp(`http://127.0.0.1:${admin}/readyz`, proc, 300_000);
     return { proc, url: `http://127.0.0.1:${port}` };
   }
   const floorArgs = ['--port', String(port), '--backends', backend, ...(target === 'floor-buffered' ? ['--buffer-request-bodies'] : [])];
-  const proc = group.spawn(name, 'valgrind', [...vg, ...node, `${REPO}bench/floor-proxy.ts`, ...floorArgs], { cpus: '1' });
+  const proc = group.spawn(name, 'valgrind', [...vg, ...node, `${REPO}bench/floor-proxy.ts`, ...floorArgs], { cpus: '1', cwd: dir });
   await waitForPort(port, proc, 300_000);
   return { proc, url: `http://127.0.0.1:${port}` };
 }

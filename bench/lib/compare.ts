@@ -55,12 +55,12 @@ export function printComparison(run: number | string, figures: TargetFigures[], 
   const lines = [
     '',
     `${run}: max throughput (wrk, closed loop)                       | latency at a fixed rate (open loop)`,
-    `target   ${w('req/s', 8)} ${w('sessions/s', 10)} ${w('proxy CPU%', 11)} ${w('req/CPU-s', 10)} ${w('conns', 6)} ${w('non-200', 8)} | ${w('rate', 6)} ${w('p50', 7)} ${w('p90', 7)} ${w('p99', 7)} ${w('max', 7)} ms ${w('errors', 6)}`,
+    `target         ${w('req/s', 8)} ${w('sessions/s', 10)} ${w('proxy CPU%', 11)} ${w('req/CPU-s', 10)} ${w('conns', 6)} ${w('non-200', 8)} | ${w('rate', 6)} ${w('p50', 7)} ${w('p90', 7)} ${w('p99', 7)} ${w('max', 7)} ms ${w('errors', 6)}`,
   ];
   for (const f of figures) {
     const l = f.latency;
     lines.push(
-      `${f.target.padEnd(8)} ${w(f.max.rps, 8)} ${w(f.sessions?.rps ?? '-', 10)} ${w(f.max.proxyCpuPercent, 11)} ${w(f.max.requestsPerProxyCpuSecond || '-', 10)} ${w(f.max.connections, 6)} ${w(f.max.non200 + f.max.errors, 8)} | ` +
+      `${f.target.padEnd(14)} ${w(f.max.rps, 8)} ${w(f.sessions?.rps ?? '-', 10)} ${w(f.max.proxyCpuPercent, 11)} ${w(f.max.requestsPerProxyCpuSecond || '-', 10)} ${w(f.max.connections, 6)} ${w(f.max.non200 + f.max.errors, 8)} | ` +
         (l ? `${w(l.rate, 6)} ${w(l.latencyMs.p50, 7)} ${w(l.latencyMs.p90, 7)} ${w(l.latencyMs.p99, 7)} ${w(l.latencyMs.max, 7)}    ${w(l.errors + l.shed, 6)}` : ''),
     );
   }

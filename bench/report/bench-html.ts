@@ -32,7 +32,7 @@ function headline(summaries: KindSummary[]): string {
     return `<tr><td class="l">${esc(s.kind.toUpperCase())}</td>${ratioCell(r.throughput['gateway/floor'], FLOOR_TARGET)}${ratioCell(r.efficiency['gateway/floor'], FLOOR_TARGET)}${ratioCell(r.efficiency['gateway/floor-buffered'])}${ratioCell(r.throughput['gateway/haproxy'])}${ratioCell(r.efficiency['gateway/haproxy'])}${ratioCell(r.throughput['gateway/nginx'])}<td>${r.addedP50Ms}</td><td>${r.addedP99Ms}</td></tr>`;
   });
   return `<table><tr>${head.map((h, i) => `<th class="${i === 0 ? 'l' : ''}">${h}</th>`).join('')}</tr>${rows.join('')}</table>
-<p class="note">Medians over interleaved rounds. Green: at or above the ${FLOOR_TARGET}× target against the floor proxy; red: below it. The floor streams request bodies (the issue's floor); floor-buffered reads each whole first, as the gateway does, and is the faster of the two. Added latency: the gateway's percentile minus direct's, open loop at half the gateway's max rate.</p>`;
+<p class="note">Medians over interleaved rounds. Green: at or above the ${FLOOR_TARGET}× target against the floor proxy; red: below it. The floor streams request bodies (the issue's floor); floor-buffered reads each whole first, as the gateway does. Added latency: the gateway's percentile minus direct's, open loop at half the gateway's max rate.</p>`;
 }
 
 function barSeries(summaries: KindSummary[], targets: Target[], pick: (s: KindSummary, t: Target) => number | undefined): Series[] {

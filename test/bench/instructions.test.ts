@@ -49,6 +49,8 @@ test('annotated lines: JIT named, C++ signatures cut, self costs summed per name
 
 test('a real count: the floor under callgrind, instructions per request in the report', { timeout: 600_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'instructions-test-'));
+  const v8Logs = () => readdirSync(REPO).filter((f) => /^isolate-.*-v8\.log$/.test(f));
+  const logsBefore = v8Logs();
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [join(REPO, 'bench/instructions.ts'), '--kind', 'json', '--targets', 'floor', '--warm', '300', '--measure', '200', '--runs', '1', '--top', '5', '--out', out],
@@ -65,4 +67,5 @@ test('a real count: the floor under callgrind, instructions per request in the r
   const report = JSON.parse(readFileSync(join(out, file), 'utf8')) as { report: { json: { floor: { min: number; runs: number[] } } } };
   assert.equal(report.report.json.floor.min, perRequest);
   assert.equal(report.report.json.floor.runs.length, 1);
+  assert.deepEqual(v8Logs(), logsBefore, '--perf-basic-prof leaves its V8 log in the scratch directory, not in the repository');
 });
