@@ -1,6 +1,5 @@
 // The MCP listener: a Fastify instance that never listens by itself (main.ts and tests decide that).
 // It serves the MCP endpoint and nothing else; every answer the gateway makes itself is JSON-RPC shaped.
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type HTTPMethods, type RouteHandlerMethod } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,12 +12,11 @@ import { frontDoor } from './http/front-door.ts';
 import { createMcpHandler, type McpHandlerDeps } from './http/mcp-handler.ts';
 import type { McpRequest } from './http/mcp-request.ts';
 import { checkOrigin, originPolicy } from './http/origin-guard.ts';
+import { requestId } from './http/request-id.ts';
 import { lazyRequestLogger } from './logger.ts';
 
 /** `auth.hook` goes on every MCP route (onRequest): it verifies the token and sanitizes identity headers. */
 export type AppDeps = McpHandlerDeps & { logger: Logger; auth: AuthGuard };
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Fastify's own errors (body parsing, limits) as the gateway's error kinds. */
 function fromFastifyError(err: FastifyError): GatewayError {
@@ -38,12 +36,6 @@ function fromFastifyError(err: FastifyError): GatewayError {
       if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new GatewayError('BAD_REQUEST');
       return new GatewayError('INTERNAL', undefined, { cause: err });
   }
-}
-
-/** The request id: the client's X-Request-Id when well-formed, a UUID otherwise. */
-function requestId(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /** Fastify's defaults for what its own server factory sets (its keep-alive timeout, no socket timeout). */
