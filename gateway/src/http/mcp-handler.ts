@@ -56,7 +56,11 @@ export async function handleMcpRequest(d: McpHandlerDeps, endpoint: Endpoint, re
   }
 }
 
-async function route(d: McpHandlerDeps, request: McpRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
+/**
+ * Not async: it returns the route's own promise (one promise and one resumption less per request than an
+ * async function awaiting it; issue 17). What it throws, handleMcpRequest catches like a rejection.
+ */
+function route(d: McpHandlerDeps, request: McpRequest, ex: Exchange, checked: CheckedRequest): Promise<void> {
   const cls = classify(checked);
   checkHeadersAgainstBody(checked, request.headers);
   // Labels for metrics and logs: from Mcp-Method / Mcp-Name where they are trusted, from the body otherwise.
@@ -70,13 +74,17 @@ async function route(d: McpHandlerDeps, request: McpRequest, ex: Exchange, check
   if (expiresAt !== undefined) ex.credentialDeadline = expiresAt + d.config.authClockSkewMs;
   const principal = principalOf(request);
   const rate = d.quotas.checkRate(principal);
-  if (rate) await rate;
+  if (rate) return rate.then(() => routeAdmitted(d, request, ex, checked, cls, principal));
+  return routeAdmitted(d, request, ex, checked, cls, principal);
+}
+
+function routeAdmitted(d: McpHandlerDeps, request: McpRequest, ex: Exchange, checked: CheckedRequest, cls: RequestClass, principal: string | undefined): Promise<void> {
   if (request.method === 'GET' || ex.rpcMethod === 'subscriptions/listen') {
     // A listening stream holds a slot (and a backend connection) until it closes.
     ex.onClose(d.quotas.openStream(checked.sessionId ?? checked.legacySessionId, principal));
   }
   const ctx: RouteContext = { d, request, ex, checked, upstream: upstreamRequest(d, request, ex, checked) };
-  await dispatch(ctx, cls);
+  return dispatch(ctx, cls);
 }
 
 function dispatch(ctx: RouteContext, cls: RequestClass): Promise<void> {
