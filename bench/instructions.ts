@@ -26,18 +26,41 @@ import { guardSignals, ProcessGroup, waitForHttp, waitForPort, type Proc } from 
 import { GATEWAY_MAIN, REPO, requireBuiltGateway, startBackendProc, startRedisProc } from './lib/topology.ts';
 import { freePort, requireBinary } from '../test/support/redis.ts';
 
-const { values } = parseArgs({
-  options: {
-    kind: { type: 'string', default: 'both' },
-    targets: { type: 'string', default: 'floor,floor-buffered,gateway' },
-    warm: { type: 'string', default: '20000' },
-    measure: { type: 'string', default: '5000' },
-    runs: { type: 'string', default: '2' },
-    top: { type: 'string', default: '0' },
-    'gateway-arg': { type: 'string', multiple: true, default: [] },
-    out: { type: 'string', default: join(REPO, 'bench/results') },
-  },
-});
+const USAGE = `usage: node bench/instructions.ts [options]   instructions per proxied request under callgrind (valgrind)
+  --kind sse|json|both      answer kinds (default both)
+  --targets LIST            floor,floor-buffered,gateway (default all three)
+  --warm N                  requests before counting (default 20000)
+  --measure N               requests counted (default 5000)
+  --runs N                  runs per target; the report gives the least count (default 2)
+  --top N                   also list the N functions with the most instructions (names JIT code; see above)
+  --gateway-arg=--flag      extra gateway flag (repeatable)
+  --out DIR                 results directory (default bench/results)
+  --help                    this text`;
+
+// An unknown or malformed option is answered with the usage text, not a stack trace.
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', default: false },
+        kind: { type: 'string', default: 'both' },
+        targets: { type: 'string', default: 'floor,floor-buffered,gateway' },
+        warm: { type: 'string', default: '20000' },
+        measure: { type: 'string', default: '5000' },
+        runs: { type: 'string', default: '2' },
+        top: { type: 'string', default: '0' },
+        'gateway-arg': { type: 'string', multiple: true, default: [] },
+        out: { type: 'string', default: join(REPO, 'bench/results') },
+      },
+    });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+})();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const kinds = values.kind === 'both' ? (['json', 'sse'] as const) : values.kind === 'json' || values.kind === 'sse' ? [values.kind] : usage(`--kind ${values.kind}`);
 const TARGETS = ['floor', 'floor-buffered', 'gateway'] as const;
 type Target = (typeof TARGETS)[number];
@@ -48,9 +71,10 @@ const [warm, measure, runs, top] = [values.warm, values.measure, values.runs, va
 }) as [number, number, number, number];
 if (measure === 0 || runs === 0) usage('--measure and --runs must be at least 1');
 function usage(why: string): never {
-  process.stderr.write(`${why}\nusage: node bench/instructions.ts [--kind sse|json|both] [--targets ${TARGETS.join(',')}] [--warm N] [--measure N] [--runs N] [--top N]\n`);
+  process.stderr.write(`${why}\n${USAGE}\n`);
   process.exit(2);
 }
+
 
 requireBinary('valgrind', 'install it with `scripts/system-deps.sh instructions` (apt-get install -y valgrind)');
 requireBinary('callgrind_control', 'it comes with valgrind: `scripts/system-deps.sh instructions`');

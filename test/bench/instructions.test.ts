@@ -69,3 +69,26 @@ test('a real count: the floor under callgrind, instructions per request in the r
   assert.equal(report.report.json.floor.runs.length, 1);
   assert.deepEqual(v8Logs(), logsBefore, '--perf-basic-prof leaves its V8 log in the scratch directory, not in the repository');
 });
+
+test('--help prints the options; an unknown option or a bad count gets the usage text and exit code 2, not a stack trace', async () => {
+  const run = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [join(REPO, 'bench/instructions.ts'), ...args]).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    );
+  const help = await run('--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage: node bench\/instructions\.ts/);
+  assert.match(help.stdout, /--targets LIST/);
+  for (const [args, why] of [
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--runs', 'two'], /not a count: two/],
+    [['--kind', 'xml'], /--kind xml/],
+  ] as const) {
+    const r = await run(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+    assert.match(r.stderr, /usage: node bench\/instructions\.ts/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
