@@ -13,7 +13,7 @@
 // its scavenger moves (Heap::OnMoveEvent): ~6.6k instructions per request more for the floor, whose requests
 // leave much garbage. Compare counts from runs without --top.
 //   node bench/instructions.ts [--kind sse|json|both] [--targets floor,floor-buffered,gateway]
-//        [--warm 20000] [--measure 5000] [--runs 2] [--top 25] [--gateway-arg=--flag ...]
+//        [--warm 20000] [--measure 5000] [--runs 2] [--top 25] [--gateway-arg=--flag ...] [--gateway-node-flag=F ...]
 // Needs valgrind (scripts/system-deps.sh instructions). Takes about 1.5 minutes per target and run.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ const USAGE = `usage: node bench/instructions.ts [options]   instructions per pr
   --runs N                  runs per target; the report gives the least count (default 2)
   --top N                   also list the N functions with the most instructions (names JIT code; see above)
   --gateway-arg=--flag      extra gateway flag (repeatable)
+  --gateway-node-flag=F     extra Node or V8 flag for the gateway process (repeatable; NODE_OPTIONS refuses most V8 flags)
   --out DIR                 results directory (default bench/results)
   --help                    this text`;
 
@@ -50,6 +51,7 @@ const { values } = (() => {
         runs: { type: 'string', default: '2' },
         top: { type: 'string', default: '0' },
         'gateway-arg': { type: 'string', multiple: true, default: [] },
+        'gateway-node-flag': { type: 'string', multiple: true, default: [] },
         out: { type: 'string', default: join(REPO, 'bench/results') },
       },
     });
@@ -96,7 +98,7 @@ async function startTarget(target: Target, backend: string, redis: string, run: 
   // In the scratch directory: --perf-basic-prof also leaves an isolate-*-v8.log in the working directory.
   if (target === 'gateway') {
     const admin = await freePort();
-    const args = [...vg, ...node, GATEWAY_MAIN, '--host', '127.0.0.1', '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(admin), '--backends', backend, '--redis-url', redis, '--log-level', 'info', ...values['gateway-arg']];
+    const args = [...vg, ...node, ...values['gateway-node-flag'], GATEWAY_MAIN, '--host', '127.0.0.1', '--port', String(port), '--admin-host', '127.0.0.1', '--admin-port', String(admin), '--backends', backend, '--redis-url', redis, '--log-level', 'info', ...values['gateway-arg']];
     const proc = group.spawn(name, 'valgrind', args, { cpus: '1', cwd: dir, env: { WORKERS: '1' } });
     await waitForHttp(`http://127.0.0.1:${admin}/readyz`, proc, 300_000);
     return { proc, url: `http://127.0.0.1:${port}` };
@@ -194,6 +196,6 @@ for (const [kind, rows] of Object.entries(report)) {
 }
 mkdirSync(values.out, { recursive: true });
 const file = join(values.out, `instructions-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ warm, measure, runs, report }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ warm, measure, runs, gatewayArgs: values['gateway-arg'], gatewayNodeFlags: values['gateway-node-flag'], report }, null, 2)}\n`);
 process.stderr.write(`written: ${file}\n`);
 process.exit(0);

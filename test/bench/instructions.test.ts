@@ -80,6 +80,7 @@ test('--help prints the options; an unknown option or a bad count gets the usage
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^usage: node bench\/instructions\.ts/);
   assert.match(help.stdout, /--targets LIST/);
+  assert.match(help.stdout, /--gateway-node-flag=F/);
   for (const [args, why] of [
     [['--bogus'], /Unknown option '--bogus'/],
     [['--runs', 'two'], /not a count: two/],
