@@ -1,4 +1,4 @@
-// The id of one request, for its log line and its error answers: the client's X-Request-Id when it is
+// The id of one request, for its access line and every other log line about it: the client's X-Request-Id when it is
 // well-formed (so a caller can follow its request through), otherwise one of the gateway's own.
 // Ours are a random prefix drawn once per process (48 bits) and a counter in base 36: unique across replicas,
 // workers and restarts for any practical purpose, and far cheaper than a UUID per request (randomUUID and
