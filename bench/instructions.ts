@@ -12,8 +12,7 @@
 // --top N starts the targets with --perf-basic-prof (to name JIT code), which makes V8 report every object
 // its scavenger moves (Heap::OnMoveEvent): ~6.6k instructions per request more for the floor, whose requests
 // leave much garbage. Compare counts from runs without --top.
-//   node bench/instructions.ts [--kind sse|json|both] [--targets floor,floor-buffered,gateway]
-//        [--warm 20000] [--measure 5000] [--runs 2] [--top 25] [--gateway-arg=--flag ...] [--gateway-node-flag=F ...]
+//   node bench/instructions.ts [options]   (the options: USAGE below, or --help)
 // Needs valgrind (scripts/system-deps.sh instructions). Takes about 1.5 minutes per target and run.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -76,7 +75,6 @@ function usage(why: string): never {
   process.stderr.write(`${why}\n${USAGE}\n`);
   process.exit(2);
 }
-
 
 requireBinary('valgrind', 'install it with `scripts/system-deps.sh instructions` (apt-get install -y valgrind)');
 requireBinary('callgrind_control', 'it comes with valgrind: `scripts/system-deps.sh instructions`');
