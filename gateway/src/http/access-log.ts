@@ -39,7 +39,12 @@ function shortIdJson(id: string): string {
 }
 
 const INFO = pino.levels.values.info as number;
-const BATCH_LINES = 64;
+/**
+ * Lines per batch (about 64 KiB). Each batch is one write to stdout; at 64 lines, a file's writes (a thread
+ * pool round trip each) cost 2% more requests per CPU-second than at 256 (issue 17: bench A/B, 12 rounds).
+ * FLUSH_MS still bounds how long a line waits.
+ */
+const BATCH_LINES = 256;
 const FLUSH_MS = 50;
 
 export class AccessLog {
