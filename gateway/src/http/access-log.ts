@@ -40,9 +40,10 @@ function shortIdJson(id: string): string {
 
 const INFO = pino.levels.values.info as number;
 /**
- * Lines per batch (about 64 KiB). Each batch is one write to stdout; at 64 lines, a file's writes (a thread
- * pool round trip each) cost 2% more requests per CPU-second than at 256 (issue 17: bench A/B, 12 rounds).
- * FLUSH_MS still bounds how long a line waits.
+ * Lines per batch (about 64 KiB). To a file, each batch is one write (a thread-pool round trip); a pipe is
+ * written at most PIPE_BUF at a time whatever the batch (log-writer.ts). 256 instead of 64: a quarter of the
+ * writes to a file; +2% requests per CPU-second in a 12-round A/B, within this VM's process-to-process noise
+ * (issue 17, README "Figures"). FLUSH_MS still bounds how long a line waits.
  */
 const BATCH_LINES = 256;
 const FLUSH_MS = 50;
