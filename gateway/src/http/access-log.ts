@@ -42,8 +42,9 @@ const INFO = pino.levels.values.info as number;
 /**
  * Lines per batch (about 64 KiB). To a file, each batch is one write (a thread-pool round trip); a pipe is
  * written at most PIPE_BUF at a time whatever the batch (log-writer.ts). 256 instead of 64: a quarter of the
- * writes to a file; +2% requests per CPU-second in a 12-round A/B, within this VM's process-to-process noise
- * (issue 17, README "Figures"). FLUSH_MS still bounds how long a line waits.
+ * writes to a file; in a paired A/B (three processes of each build) every 256-line process served 4-6% more
+ * requests per CPU-second than its 64-line neighbour (issue 17, README "Figures"). FLUSH_MS still bounds how
+ * long a line waits.
  */
 const BATCH_LINES = 256;
 const FLUSH_MS = 50;
