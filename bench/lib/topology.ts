@@ -84,14 +84,19 @@ export async function startGatewayProc(
   name: string,
   backends: readonly string[],
   redisUrl: string | undefined,
-  o: Pick<TopologyOptions, 'gatewayArgs' | 'gatewayLogLevel' | 'proxyCpus' | 'cpuProfDir' | 'gatewayNodeFlags'>,
+  o: Pick<TopologyOptions, 'gatewayArgs' | 'gatewayLogLevel' | 'proxyCpus' | 'cpuProfDir' | 'gatewayNodeFlags'> & {
+    /** Another build's main.js (bench/ab.ts); the built gateway when absent. */
+    main?: string;
+  },
 ): Promise<GatewayReplica> {
-  requireBuiltGateway();
+  const main = o.main ?? GATEWAY_MAIN;
+  if (o.main === undefined) requireBuiltGateway();
+  else if (!existsSync(main)) throw new Error(`${main} is missing`);
   const [port, adminPort] = [await freePort(), await freePort()];
   const nodeFlags = [...(o.gatewayNodeFlags ?? []), ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${name}.cpuprofile`] : [])];
   const args = [
     ...nodeFlags,
-    GATEWAY_MAIN,
+    main,
     '--host', '127.0.0.1',
     '--port', String(port),
     '--admin-host', '127.0.0.1',
