@@ -9,6 +9,7 @@
 import { pino, type DestinationStream } from 'pino';
 import { isoTimeCached } from '../logger.ts';
 import { shortIdPrefix } from '../routing/session-directory.ts';
+import { accountPending } from './response-accounting.ts';
 
 export interface AccessLine {
   reqId: string;
@@ -58,6 +59,7 @@ export class AccessLog {
   readonly #pending: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #onExit = (): void => {
+    accountPending(); // responses that ended in this last turn write their lines first
     this.flush();
     try {
       (this.#dest as { flushSync?: () => void }).flushSync?.();
@@ -86,6 +88,7 @@ export class AccessLog {
 
   /** Flushes and stops (gateway shutdown). */
   close(): void {
+    accountPending();
     this.flush();
     process.off('exit', this.#onExit);
   }

@@ -9,6 +9,7 @@ import { methodLabel } from '../metrics/labels.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import type { ToolNames } from '../metrics/tool-names.ts';
 import { shortId } from '../routing/session-directory.ts';
+import { accountLater, type Accountable } from './response-accounting.ts';
 import type { RequestSpan, RequestTracing } from '../tracing/tracing.ts';
 import type { TrafficWindow } from '../admin/traffic-window.ts';
 
@@ -19,7 +20,24 @@ export interface ExchangeDeps {
   traffic?: TrafficWindow | undefined;
 }
 
-export class Exchange {
+/** An exchange's facts when its response ended (`status` 0: none was sent; times in milliseconds). */
+interface FinalFacts {
+  status: number;
+  latencyMs: number;
+  ms: number;
+  rpcMethod: string | undefined;
+  isResponseOnly: boolean;
+  tool: string | undefined;
+  sessionId: string | undefined;
+  taskId: string | undefined;
+  backend: string | undefined;
+  route: string | undefined;
+  errorCode: string | undefined;
+  outcome: string | undefined;
+  authFailure: string | undefined;
+}
+
+export class Exchange implements Accountable {
   readonly res: ServerResponse;
   readonly httpMethod: string;
   readonly #deps: ExchangeDeps;
@@ -48,6 +66,8 @@ export class Exchange {
   /** Why the auth layer refused the request, for the log line (never the token). */
   authFailure: string | undefined;
   #finished = false;
+  /** What the response turned out to be, taken when it ended (accounted in a batch after that). */
+  #final: FinalFacts | undefined = undefined;
   readonly #onClose: Array<(finished: boolean) => void> = [];
 
   constructor(httpMethod: string, reqId: string, res: ServerResponse, accessLog: AccessLog, deps: ExchangeDeps, span: RequestSpan) {
@@ -102,33 +122,59 @@ export class Exchange {
     this.#finished = true;
     // The client left before the response was over (its upstream request was aborted by the same event).
     if (!this.res.writableFinished && this.outcome === undefined && this.errorCode === undefined) this.outcome = 'client-closed';
-    const method = methodLabel(this.httpMethod, this.rpcMethod, this.isResponseOnly);
-    const status = this.res.headersSent ? this.res.statusCode : 0;
-    const m = this.#deps.metrics;
-    const headersAt = this.#headersAt ?? performance.now();
-    m.countRequest(method, this.#deps.toolNames.label(this.tool), status, (headersAt - this.#start) / 1000);
-    this.#deps.traffic?.record({ backend: this.backend, route: this.route, status, latencyMs: headersAt - this.#start, clientClosed: this.outcome === 'client-closed' });
+    const endedAt = performance.now();
+    const headersAt = this.#headersAt ?? endedAt;
+    // The facts as they stand now: what the routes set after the response ended is not the response's.
+    this.#final = {
+      status: this.res.headersSent ? this.res.statusCode : 0,
+      latencyMs: headersAt - this.#start,
+      ms: Math.round((endedAt - this.#start) * 100) / 100,
+      rpcMethod: this.rpcMethod,
+      isResponseOnly: this.isResponseOnly,
+      tool: this.tool,
+      sessionId: this.sessionId,
+      taskId: this.taskId,
+      backend: this.backend,
+      route: this.route,
+      errorCode: this.errorCode,
+      outcome: this.outcome,
+      authFailure: this.authFailure,
+    };
+    // The span ends now (its end time is the response's); the rest is bookkeeping, done in a batch.
+    if (this.span.recording) this.#endSpan(this.#final.status);
+    accountLater(this);
+  }
 
+  /** Metrics, traffic window and access line for the finished response (http/response-accounting.ts). */
+  account(): void {
+    const f = this.#final;
+    if (!f) return;
+    const { status, latencyMs } = f;
+    const method = methodLabel(this.httpMethod, f.rpcMethod, f.isResponseOnly);
+    this.#deps.metrics.countRequest(method, this.#deps.toolNames.label(f.tool), status, latencyMs / 1000);
+    this.#deps.traffic?.record({ backend: f.backend, route: f.route, status, latencyMs, clientClosed: f.outcome === 'client-closed' });
     if (this.#log.enabled) {
       this.#log.write({
         reqId: this.#reqId,
         http: this.httpMethod,
-        method: this.rpcMethod?.slice(0, 64),
+        method: f.rpcMethod?.slice(0, 64),
         status,
-        ms: Math.round((performance.now() - this.#start) * 100) / 100,
+        ms: f.ms,
         // the client answering a server request (sampling, …)
-        rpc: this.isResponseOnly ? 'response' : undefined,
-        tool: this.tool?.slice(0, 64),
-        sessionId: this.sessionId,
-        taskId: this.taskId,
-        backend: this.backend,
-        route: this.route,
-        error: this.errorCode,
-        outcome: this.outcome,
-        auth: this.authFailure,
+        rpc: f.isResponseOnly ? 'response' : undefined,
+        tool: f.tool?.slice(0, 64),
+        sessionId: f.sessionId,
+        taskId: f.taskId,
+        backend: f.backend,
+        route: f.route,
+        error: f.errorCode,
+        outcome: f.outcome,
+        auth: f.authFailure,
       });
     }
-    if (!this.span.recording) return;
+  }
+
+  #endSpan(status: number): void {
     this.span.end({
       httpMethod: this.httpMethod,
       rpcMethod: this.rpcMethod?.slice(0, 64),
