@@ -4,7 +4,8 @@
 // its own 'close' event. The work is the same; run back to back, it runs on warm caches and call sites.
 // Issue 17, `node bench/ab.ts --ref <before> --ref <this> --processes 4 --rounds 5`: this build served 1.10x
 // (SSE answers; ahead in 14 of 16 process pairs) and 1.16x (JSON; 16 of 16) the requests per CPU-second of
-// the build that accounted each response in its 'close' event (README "Figures").
+// the build that accounted each response in its 'close' event; an earlier run of 4 processes each, +1.6%
+// (README "Figures").
 // Nothing is lost: a batch runs in the check phase of the turn its responses ended in, before the loop waits
 // for I/O again, and `accountPending` runs it at once where no further turn may come (shutdown, exit).
 
