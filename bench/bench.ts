@@ -15,7 +15,7 @@ import { summarizeKind, type AnswerKind, type KindRound } from './lib/median.ts'
 import { Entry, initializeBody, initializedBody, send } from './lib/mcp-wire.ts';
 import { openLoop } from './lib/open-loop.ts';
 import { guardSignals, ProcessGroup } from './lib/procs.ts';
-import { REPO, startTopology, type BackendKind, type Target, type Topology } from './lib/topology.ts';
+import { proxyStartOrder, REPO, startTopology, type BackendKind, type Target, type Topology } from './lib/topology.ts';
 import { combineSlices } from './lib/slices.ts';
 import { runWrk, wrkBinary, type WrkResult } from './lib/wrk.ts';
 import { runLoad, summaryLine } from './load.ts';
@@ -57,6 +57,19 @@ const ALL_TARGETS: Target[] = ['direct', 'floor', 'floor-buffered', 'gateway', '
 const NATIVE_TARGETS: ReadonlySet<Target> = new Set(['haproxy', 'nginx']);
 const NATIVE_WARMUP_S = 5;
 const BACKEND_OF: Record<AnswerKind, BackendKind> = { json: 'fast', sse: 'fast-sse' };
+
+/**
+ * The order the round's proxies start in: the Node proxies (the gateway and the floors) rotated by `turn`,
+ * then HAProxy and nginx. In bench/ab.ts runs a Node process started later served more per CPU-second (six
+ * processes of one build: the last three 5% and 16% ahead of the first three); the gateway used to start
+ * first in every round, before the floor it is measured against.
+ */
+export function rotatedStartOrder(targets: readonly Target[], turn: number): Target[] {
+  const node = NODE_PROXIES.filter((t) => targets.includes(t));
+  const shift = node.length === 0 ? 0 : turn % node.length;
+  return proxyStartOrder(targets, [...node.slice(shift), ...node.slice(0, shift)]);
+}
+const NODE_PROXIES: readonly Target[] = ['gateway', 'floor', 'floor-buffered'];
 
 async function sessionsThrough(url: string, n: number, authorization: string | undefined): Promise<{ entry: Entry; sids: string[] }> {
   const entry = new Entry('latency', url, null, authorization);
@@ -216,8 +229,11 @@ async function main(): Promise<void> {
     // Interleaved: round 1 json then sse, round 2 json then sse, … so that a slow minute of the shared
     // machine lands on both kinds and every target, not on one of them.
     for (let round = 1; round <= o.rounds; round++) {
-      for (const kind of o.kinds) {
+      for (const [k, kind] of o.kinds.entries()) {
+        const startOrder = rotatedStartOrder(o.targets, round - 1 + k);
+        process.stderr.write(`round ${round}, ${kind} answers: proxies start in the order ${startOrder.join(', ')}\n`);
         const topo = await startTopology(group, {
+          startOrder,
           backend: BACKEND_OF[kind],
           backends: o.backends,
           gateways: 1,
@@ -230,8 +246,8 @@ async function main(): Promise<void> {
           if (auth) await assertAuthEnforced(topo.entries('gateway')[0] as string);
           const figures = await compareOnce(topo, { seconds: o.seconds, connections: o.connections, otherCpus: o.otherCpus, targets: o.targets, newSessions: o.newSessions, warmup: o.warmup, slices: o.slices, authorization: auth?.authorization });
           const r = ratios(figures);
-          rounds.push({ kind, round, figures, ratios: r });
-          printComparison(`round ${round}, ${kind} answers`, figures, r, 0);
+          rounds.push({ kind, round, startOrder, figures, ratios: r });
+          printComparison(`round ${round}, ${kind} answers (started: ${startOrder.join(', ')})`, figures, r, 0);
         } finally {
           await group.stopAll();
         }

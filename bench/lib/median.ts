@@ -8,6 +8,8 @@ export type AnswerKind = 'json' | 'sse';
 export interface KindRound {
   kind: AnswerKind;
   round: number;
+  /** The order the round's proxies started in (bench.ts rotates it). */
+  startOrder?: Target[];
   figures: TargetFigures[];
   ratios: Ratios;
 }

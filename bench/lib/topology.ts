@@ -41,6 +41,12 @@ export interface TopologyOptions {
   cpuProfDir?: string | undefined;
   /** Node flags for the gateway (e.g. --max-semi-space-size). */
   gatewayNodeFlags?: readonly string[];
+  /**
+   * The order the proxies start in (those of `targets` not named here start after, in the default order:
+   * gateway, HAProxy, nginx, floor, floor-buffered). The bench rotates it: a Node process started later
+   * served more per CPU-second in bench/ab.ts runs, so a fixed order would favour one target every round.
+   */
+  startOrder?: readonly Target[];
 }
 
 export interface Topology {
@@ -129,13 +135,20 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
   const backends = await Promise.all(names.map((n) => startBackendProc(group, o.backend, n, o.otherCpus)));
   const urls = backends.map((b) => b.url);
   const gateways: GatewayReplica[] = [];
-  if (wantsGateway) {
-    for (let i = 0; i < o.gateways; i++) gateways.push(await startGatewayProc(group, `gateway-${i + 1}`, urls, redis?.url, o));
-  }
-  const haproxy = o.targets.includes('haproxy') ? await startHaproxy(group, urls, o.proxyCpus) : undefined;
-  const nginx = o.targets.includes('nginx') ? await startNginx(group, urls, o.proxyCpus) : undefined;
-  const floor = o.targets.includes('floor') ? await startFloorProc(group, urls, o.proxyCpus) : undefined;
-  const floorBuffered = o.targets.includes('floor-buffered') ? await startFloorProc(group, urls, o.proxyCpus, ['--buffer-request-bodies'], 'floor-buffered') : undefined;
+  let haproxy: Replica | undefined;
+  let nginx: Replica | undefined;
+  let floor: Replica | undefined;
+  let floorBuffered: Replica | undefined;
+  const starters: Partial<Record<Target, () => Promise<void>>> = {
+    gateway: async () => {
+      for (let i = 0; i < o.gateways; i++) gateways.push(await startGatewayProc(group, `gateway-${i + 1}`, urls, redis?.url, o));
+    },
+    haproxy: async () => void (haproxy = await startHaproxy(group, urls, o.proxyCpus)),
+    nginx: async () => void (nginx = await startNginx(group, urls, o.proxyCpus)),
+    floor: async () => void (floor = await startFloorProc(group, urls, o.proxyCpus)),
+    'floor-buffered': async () => void (floorBuffered = await startFloorProc(group, urls, o.proxyCpus, ['--buffer-request-bodies'], 'floor-buffered')),
+  };
+  for (const target of proxyStartOrder(o.targets, o.startOrder)) await starters[target]?.();
   return {
     redis,
     backends,
@@ -162,3 +175,11 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
     },
   };
 }
+
+/** The proxies of `targets`, those `first` names first (in its order), then the rest in the default order. */
+export function proxyStartOrder(targets: readonly Target[], first: readonly Target[] = []): Target[] {
+  const wanted = DEFAULT_START_ORDER.filter((t) => targets.includes(t));
+  const leading = first.filter((t, i) => wanted.includes(t) && first.indexOf(t) === i);
+  return [...leading, ...wanted.filter((t) => !leading.includes(t))];
+}
+const DEFAULT_START_ORDER: readonly Target[] = ['gateway', 'haproxy', 'nginx', 'floor', 'floor-buffered'];

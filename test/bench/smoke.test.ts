@@ -89,8 +89,13 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
     assert.match(html, /gateway\/floor<br>/);
     assert.match(html, /gateway\/floor-buffered<br>/);
     assert.doesNotMatch(html, /<script|<link|src="http/, 'the page is self-contained');
-    const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as { summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }> };
+    const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as { summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }>; rounds: Array<{ startOrder: string[] }> };
     assert.deepEqual(json.summaries.map((x) => x.kind), ['json', 'sse']);
+    // The Node proxies' start order turns from one topology to the next (bench.ts rotatedStartOrder).
+    assert.deepEqual(json.rounds.map((r) => r.startOrder), [
+      ['gateway', 'floor', 'floor-buffered'],
+      ['floor', 'floor-buffered', 'gateway'],
+    ]);
     for (const x of json.summaries) for (const t of ['direct', 'floor', 'floor-buffered', 'gateway']) assert.ok((x.targets[t]?.rps ?? 0) > 0, `${x.kind} ${t} answered`);
   });
 
