@@ -37,6 +37,10 @@ export const BENCH_HELP = `npm run bench -- [options]      gateway vs the floor,
                       default 20; 0 = none): they keep getting faster for 20-25 s of load while V8 optimizes
                       their hot path, so a short warm-up compares them before they settle; HAProxy and nginx
                       get at most 5 s (they need none)
+  --processes N       processes of each Node proxy (floor, floor-buffered, gateway) per round (default 1,
+                      at most 8), each warmed and measured alone in its turn; a target's figure sums its
+                      processes' requests, seconds and CPU. Two processes of the same Node proxy differ
+                      by ±11% per round on this kind of VM; N processes cut that by about sqrt(N)
   --connections LIST  wrk ramp, connection counts (default 32)
   --backends N        fast backend replicas (default 1: direct then uses the same single backend)
   --proxy-cpus LIST   taskset CPUs of the proxy under test (default 1)
@@ -97,30 +101,39 @@ interface CompareOptions {
 }
 
 async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFigures[]> {
-  const where = (target: Target) => ({ url: topo.entries(target)[0] as string, pids: topo.proxyProcs(target).map((p) => p.pid) });
+  // One entry per process of the target (--processes), each measured alone, with its own CPU; direct has one.
+  const instances = (target: Target) => {
+    const urls = topo.entries(target);
+    const procs = topo.proxyProcs(target);
+    return procs.length === 0 ? [{ url: urls[0] as string, pids: [] as number[] }] : procs.map((p, i) => ({ url: urls[i] as string, pids: [p.pid] }));
+  };
   for (const target of o.targets) {
     // Unmeasured warm-up, long for the Node targets: measured per 5 s from their start (2026-12-02, JSON
     // answers), the floor went 3,566 -> 4,442 -> 4,807 -> 5,045 -> 5,317 requests per CPU-second and the
     // gateway 3,077 -> 3,392 -> 3,319 -> 4,508 -> 4,390; after 5 s the floor was often still in its slow
     // phase and sometimes not, which made gateway/floor jump between rounds (README "Figures").
     const warmup = NATIVE_TARGETS.has(target) ? Math.min(o.warmup, NATIVE_WARMUP_S) : o.warmup;
-    process.stderr.write(`warm-up (wrk, ${warmup} s) -> ${target}\n`);
-    const { url, pids } = where(target);
-    if (warmup > 0) await runWrk(url, o.connections[0] ?? 32, warmup, 32, pids, o.otherCpus, o.authorization);
+    for (const { url, pids } of instances(target)) {
+      process.stderr.write(`warm-up (wrk, ${warmup} s) -> ${target} ${url}\n`);
+      if (warmup > 0) await runWrk(url, o.connections[0] ?? 32, warmup, 32, pids, o.otherCpus, o.authorization);
+    }
   }
   // Max throughput: every target warm, then measured in slices taken in turn (forwards, then backwards, …),
   // so that the gateway and the floor are measured seconds apart, not a minute apart: single runs on this
-  // kind of shared VM vary by a third from one half-minute to the next (README "Figures").
+  // kind of shared VM vary by a third from one half-minute to the next (README "Figures"). A target's
+  // processes each get a slice in its turn; their slices add up to the target's figure.
   const slices = new Map<Target, WrkResult[][]>(o.targets.map((t) => [t, o.connections.map(() => [])]));
   for (const [step, c] of o.connections.entries()) {
     for (let s = 0; s < o.slices; s++) {
       for (const target of s % 2 === 0 ? o.targets : [...o.targets].reverse()) {
-        process.stderr.write(`max throughput (wrk, ${c} connections, slice ${s + 1}/${o.slices}) -> ${target}\n`);
-        const { url, pids } = where(target);
-        slices.get(target)?.[step]?.push(await runWrk(url, c, o.seconds, Math.min(c, 64), pids, o.otherCpus, o.authorization));
+        for (const { url, pids } of instances(target)) {
+          process.stderr.write(`max throughput (wrk, ${c} connections, slice ${s + 1}/${o.slices}) -> ${target} ${url}\n`);
+          slices.get(target)?.[step]?.push(await runWrk(url, c, o.seconds, Math.min(c, 64), pids, o.otherCpus, o.authorization));
+        }
       }
     }
   }
+  const where = (target: Target) => instances(target)[0] as { url: string; pids: number[] };
   const figures: TargetFigures[] = [];
   for (const target of o.targets) {
     const steps = (slices.get(target) ?? []).map(combineSlices);
@@ -158,6 +171,7 @@ export function parseBenchArgs(argv: string[]) {
       seconds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '20' },
       slices: { type: 'string', default: '3' },
+      processes: { type: 'string', default: '1' },
       connections: { type: 'string', default: '32' },
       backends: { type: 'string', default: '1' },
       'proxy-cpus': { type: 'string', default: '1' },
@@ -185,6 +199,7 @@ export function parseBenchArgs(argv: string[]) {
     seconds: wholeNumber('seconds', v.seconds, 1, 60),
     warmup: wholeNumber('warmup', v.warmup, 0, 120),
     slices: wholeNumber('slices', v.slices, 1, 20),
+    processes: wholeNumber('processes', v.processes, 1, 8),
     connections: v.connections.split(',').map((c) => wholeNumber('connections', c, 1, 10_000)),
     backends: wholeNumber('backends', v.backends, 1, 16),
     proxyCpus: v['proxy-cpus'],
@@ -236,7 +251,8 @@ async function main(): Promise<void> {
           startOrder,
           backend: BACKEND_OF[kind],
           backends: o.backends,
-          gateways: 1,
+          gateways: o.processes,
+          floorProcesses: o.processes,
           targets: o.targets.filter((t) => t !== 'direct'),
           gatewayArgs: [...(auth?.gatewayArgs ?? []), ...o.gatewayArgs],
           gatewayLogLevel: o.gatewayLogLevel,
@@ -283,7 +299,7 @@ async function main(): Promise<void> {
       process.stdout.write('\nstickiness with a strict backend (2 replicas that 404 sessions they did not mint), Node steady 3 s:\n');
       for (const s of stickiness) process.stdout.write(`  ${summaryLine(s)}\n    errors by kind ${JSON.stringify(s.errorsByKind)}\n`);
     }
-    const meta = { command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), cpus: availableParallelism(), node: process.version };
+    const meta = { command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), cpus: availableParallelism(), node: process.version, processesPerNodeProxy: o.processes };
     const files = writeBenchReports(o.out, { meta, summaries, rounds, stickiness });
     process.stdout.write(`\nreport: ${files.json}\n        ${files.html}\n`);
   } catch (err) {

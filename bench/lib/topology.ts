@@ -30,6 +30,8 @@ export interface TopologyOptions {
   backend: BackendKind;
   backends: number;
   gateways: number;
+  /** Processes of the floor and of floor-buffered each (default 1); bench.ts --processes. */
+  floorProcesses?: number;
   /** Which targets to start (direct needs nothing extra). */
   targets: readonly Target[];
   gatewayArgs: readonly string[];
@@ -55,10 +57,11 @@ export interface Topology {
   gateways: GatewayReplica[];
   haproxy: Replica | undefined;
   nginx: Replica | undefined;
+  /** The first floor process (entries and proxyProcs list them all). */
   floor: Replica | undefined;
-  /** The floor reading request bodies whole before sending them on, as the gateway does. */
+  /** The first floor reading request bodies whole before sending them on, as the gateway does. */
   floorBuffered: Replica | undefined;
-  /** Entry URLs per target. */
+  /** Entry URLs per target (one per process for the gateway and the floors, in the order of proxyProcs). */
   entries(target: Target): string[];
   /** The processes whose CPU and memory a target's overhead is (the proxy processes). */
   proxyProcs(target: Target): Proc[];
@@ -135,20 +138,35 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
   const backends = await Promise.all(names.map((n) => startBackendProc(group, o.backend, n, o.otherCpus)));
   const urls = backends.map((b) => b.url);
   const gateways: GatewayReplica[] = [];
+  const floors: Replica[] = [];
+  const floorsBuffered: Replica[] = [];
   let haproxy: Replica | undefined;
   let nginx: Replica | undefined;
-  let floor: Replica | undefined;
-  let floorBuffered: Replica | undefined;
-  const starters: Partial<Record<Target, () => Promise<void>>> = {
-    gateway: async () => {
-      for (let i = 0; i < o.gateways; i++) gateways.push(await startGatewayProc(group, `gateway-${i + 1}`, urls, redis?.url, o));
+  const floorProcesses = o.floorProcesses ?? 1;
+  const numbered = (name: string, list: readonly unknown[]) => (floorProcesses > 1 ? `${name}-${list.length + 1}` : name);
+  // Each starts one more process of its target; how many each target gets.
+  const starters: Partial<Record<Target, { count: number; start: () => Promise<void> }>> = {
+    gateway: { count: o.gateways, start: async () => void gateways.push(await startGatewayProc(group, `gateway-${gateways.length + 1}`, urls, redis?.url, o)) },
+    haproxy: { count: 1, start: async () => void (haproxy = await startHaproxy(group, urls, o.proxyCpus)) },
+    nginx: { count: 1, start: async () => void (nginx = await startNginx(group, urls, o.proxyCpus)) },
+    floor: { count: floorProcesses, start: async () => void floors.push(await startFloorProc(group, urls, o.proxyCpus, [], numbered('floor', floors))) },
+    'floor-buffered': {
+      count: floorProcesses,
+      start: async () => void floorsBuffered.push(await startFloorProc(group, urls, o.proxyCpus, ['--buffer-request-bodies'], numbered('floor-buffered', floorsBuffered))),
     },
-    haproxy: async () => void (haproxy = await startHaproxy(group, urls, o.proxyCpus)),
-    nginx: async () => void (nginx = await startNginx(group, urls, o.proxyCpus)),
-    floor: async () => void (floor = await startFloorProc(group, urls, o.proxyCpus)),
-    'floor-buffered': async () => void (floorBuffered = await startFloorProc(group, urls, o.proxyCpus, ['--buffer-request-bodies'], 'floor-buffered')),
   };
-  for (const target of proxyStartOrder(o.targets, o.startOrder)) await starters[target]?.();
+  // With several processes per target, one of each in turn (the order's first target, its second, …, then
+  // each one's second process): no target has all its processes started before another's first.
+  const order = proxyStartOrder(o.targets, o.startOrder);
+  const most = Math.max(0, ...order.map((t) => starters[t]?.count ?? 0));
+  for (let i = 0; i < most; i++) {
+    for (const target of order) {
+      const starter = starters[target];
+      if (starter && i < starter.count) await starter.start();
+    }
+  }
+  const floor = floors[0];
+  const floorBuffered = floorsBuffered[0];
   return {
     redis,
     backends,
@@ -161,16 +179,16 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
       if (target === 'gateway') return gateways.map((g) => g.url);
       if (target === 'haproxy') return haproxy ? [haproxy.url] : [];
       if (target === 'nginx') return nginx ? [nginx.url] : [];
-      if (target === 'floor') return floor ? [floor.url] : [];
-      if (target === 'floor-buffered') return floorBuffered ? [floorBuffered.url] : [];
+      if (target === 'floor') return floors.map((f) => f.url);
+      if (target === 'floor-buffered') return floorsBuffered.map((f) => f.url);
       return urls;
     },
     proxyProcs(target) {
       if (target === 'gateway') return gateways.map((g) => g.proc);
       if (target === 'haproxy') return haproxy ? [haproxy.proc] : [];
       if (target === 'nginx') return nginx ? [nginx.proc] : [];
-      if (target === 'floor') return floor ? [floor.proc] : [];
-      if (target === 'floor-buffered') return floorBuffered ? [floorBuffered.proc] : [];
+      if (target === 'floor') return floors.map((f) => f.proc);
+      if (target === 'floor-buffered') return floorsBuffered.map((f) => f.proc);
       return [];
     },
   };

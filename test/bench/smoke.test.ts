@@ -75,7 +75,7 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
 
   test('npm run bench: one short round per answer kind; ratios against the floor, charts in a self-contained page', async () => {
     const out = join(tmp, 'bench');
-    const args = [join(REPO, 'bench/bench.ts'), '--rounds', '1', '--seconds', '1', '--warmup', '0', '--targets', 'direct,floor,floor-buffered,gateway', '--no-stickiness', '--out', out];
+    const args = [join(REPO, 'bench/bench.ts'), '--rounds', '1', '--seconds', '1', '--warmup', '0', '--targets', 'direct,floor,floor-buffered,gateway', '--processes', '2', '--no-stickiness', '--out', out];
     const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 150_000 });
     for (const kind of ['json', 'sse']) assert.match(stdout, new RegExp(`median of 1 round\\(s\\), ${kind} answers`));
     assert.match(stdout, /gateway\/floor +throughput \d/);
@@ -89,7 +89,15 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
     assert.match(html, /gateway\/floor<br>/);
     assert.match(html, /gateway\/floor-buffered<br>/);
     assert.doesNotMatch(html, /<script|<link|src="http/, 'the page is self-contained');
-    const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as { summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }>; rounds: Array<{ startOrder: string[] }> };
+    const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as {
+      summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }>;
+      rounds: Array<{ startOrder: string[]; figures: Array<{ target: string; max: { seconds: number } }> }>;
+    };
+    // --processes 2: each Node proxy's figure is two processes' slices (3 slices each), direct's one set.
+    for (const r of json.rounds) {
+      const seconds = (t: string) => r.figures.find((f) => f.target === t)?.max.seconds ?? 0;
+      for (const t of ['floor', 'floor-buffered', 'gateway']) assert.ok(seconds(t) > 1.5 * seconds('direct'), `${t}: ${seconds(t)} s of slices against direct's ${seconds('direct')}`);
+    }
     assert.deepEqual(json.summaries.map((x) => x.kind), ['json', 'sse']);
     // The Node proxies' start order turns from one topology to the next (bench.ts rotatedStartOrder).
     assert.deepEqual(json.rounds.map((r) => r.startOrder), [

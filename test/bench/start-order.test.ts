@@ -33,6 +33,12 @@ test('rotatedStartOrder: each Node proxy starts first in turn; HAProxy and nginx
 const group = new ProcessGroup(process.env.TMPDIR ?? '/tmp');
 after(() => group.stopAll());
 
+/** When a process started: /proc/<pid>/stat field 22, clock ticks since boot (no spaces in our names). */
+function startTicks(pid: number | undefined): number {
+  assert.ok(pid, 'the proxy started');
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[21]);
+}
+
 test('startTopology starts the proxies in the order it is given', { timeout: 60_000 }, async () => {
   const topo = await startTopology(group, {
     backend: 'fast',
@@ -43,11 +49,25 @@ test('startTopology starts the proxies in the order it is given', { timeout: 60_
     gatewayLogLevel: 'warn',
     startOrder: ['floor-buffered', 'gateway', 'floor'],
   });
-  const pids = [topo.floorBuffered?.proc.pid, topo.gateways[0]?.proc.pid, topo.floor?.proc.pid];
-  const started = pids.map((pid) => {
-    assert.ok(pid, 'every proxy started');
-    // /proc/<pid>/stat field 22: start time in clock ticks since boot (the name field has no spaces here).
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[21]);
-  });
+  const started = [topo.floorBuffered?.proc.pid, topo.gateways[0]?.proc.pid, topo.floor?.proc.pid].map(startTicks);
   assert.ok(started[0]! < started[1]! && started[1]! < started[2]!, `start ticks in order: ${started.join(' < ')}`);
+  await group.stopAll();
+});
+
+test('several processes per target: one of each target in turn, each listed with its own URL', { timeout: 60_000 }, async () => {
+  const topo = await startTopology(group, {
+    backend: 'fast',
+    backends: 1,
+    gateways: 2,
+    floorProcesses: 2,
+    targets: ['floor', 'gateway'],
+    gatewayArgs: [],
+    gatewayLogLevel: 'warn',
+    startOrder: ['floor', 'gateway'],
+  });
+  const [floors, gateways] = [topo.proxyProcs('floor'), topo.proxyProcs('gateway')];
+  assert.deepEqual([floors.length, gateways.length, new Set([...topo.entries('floor'), ...topo.entries('gateway')]).size], [2, 2, 4]);
+  const started = [floors[0], gateways[0], floors[1], gateways[1]].map((p) => startTicks(p?.pid));
+  assert.ok(started.every((t, i) => i === 0 || started[i - 1]! < t), `floor-1, gateway-1, floor-2, gateway-2: ${started.join(' < ')}`);
+  await group.stopAll();
 });
