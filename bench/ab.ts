@@ -121,11 +121,11 @@ export async function runAb(o: AbOptions, group: ProcessGroup, say: (line: strin
     targets.push({ name: g.name, build: name, url: g.url, pid: g.proc.pid });
   }
   say(`warming ${targets.length} proxies, ${o.warmup} s each`);
-  for (const t of targets) if (o.warmup > 0) await runWrk(t.url, CONNECTIONS, o.warmup, SESSIONS, [t.pid], o.otherCpus);
+  for (const t of targets) if (o.warmup > 0) await runWrk(t.url, { connections: CONNECTIONS, seconds: o.warmup, sessions: SESSIONS, proxyPids: [t.pid], cpus: o.otherCpus });
   const perCpu = new Map(targets.map((t) => [t.name, [] as number[]]));
   for (let r = 0; r < o.rounds; r++) {
     for (const t of r % 2 ? [...targets].reverse() : targets) {
-      const w = await runWrk(t.url, CONNECTIONS, o.seconds, SESSIONS, [t.pid], o.otherCpus);
+      const w = await runWrk(t.url, { connections: CONNECTIONS, seconds: o.seconds, sessions: SESSIONS, proxyPids: [t.pid], cpus: o.otherCpus });
       if (w.errors > 0 || w.non200 > 0) throw new Error(`${t.name} (${t.build}): ${w.errors} socket errors, ${w.non200} non-200 answers in round ${r + 1}`);
       perCpu.get(t.name)?.push(w.requestsPerProxyCpuSecond);
     }

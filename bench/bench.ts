@@ -115,7 +115,7 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
     const warmup = NATIVE_TARGETS.has(target) ? Math.min(o.warmup, NATIVE_WARMUP_S) : o.warmup;
     for (const { url, pids } of instances(target)) {
       process.stderr.write(`warm-up (wrk, ${warmup} s) -> ${target} ${url}\n`);
-      if (warmup > 0) await runWrk(url, o.connections[0] ?? 32, warmup, 32, pids, o.otherCpus, o.authorization);
+      if (warmup > 0) await runWrk(url, { connections: o.connections[0] ?? 32, seconds: warmup, sessions: 32, proxyPids: pids, cpus: o.otherCpus, authorization: o.authorization });
     }
   }
   // Max throughput: every target warm, then measured in slices taken in turn (forwards, then backwards, …),
@@ -128,7 +128,7 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
       for (const target of s % 2 === 0 ? o.targets : [...o.targets].reverse()) {
         for (const { url, pids } of instances(target)) {
           process.stderr.write(`max throughput (wrk, ${c} connections, slice ${s + 1}/${o.slices}) -> ${target} ${url}\n`);
-          slices.get(target)?.[step]?.push(await runWrk(url, c, o.seconds, Math.min(c, 64), pids, o.otherCpus, o.authorization));
+          slices.get(target)?.[step]?.push(await runWrk(url, { connections: c, seconds: o.seconds, sessions: Math.min(c, 64), proxyPids: pids, cpus: o.otherCpus, authorization: o.authorization }));
         }
       }
     }
@@ -141,7 +141,7 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
     // New sessions per second: the same script told to want more sessions than it can ever make, so that
     // every request is an initialize (the gateway binds each in Redis).
     const { url, pids } = where(target);
-    const sessions = o.newSessions ? await runWrk(url, 32, o.seconds, 1_000_000_000, pids, o.otherCpus, o.authorization) : undefined;
+    const sessions = o.newSessions ? await runWrk(url, { connections: 32, seconds: o.seconds, sessions: 1_000_000_000, proxyPids: pids, cpus: o.otherCpus, authorization: o.authorization }) : undefined;
     figures.push({ target, max: best, ramp: steps, sessions, latency: undefined });
   }
   const rate = Math.max(50, Math.round((figures.find((f) => f.target === 'gateway')?.max.rps ?? 0) / 2));

@@ -30,8 +30,22 @@ export function wrkBinary(): string {
   return requireBinary('wrk', 'install it with `scripts/system-deps.sh bench` (apt-get install -y wrk)');
 }
 
-/** One wrk run (1 thread), pinned with taskset when `cpus` is given; `authorization` goes with every request. */
-export function runWrk(url: string, connections: number, seconds: number, sessions: number, proxyPids: number[], cpus?: string, authorization?: string): Promise<WrkResult> {
+export interface WrkRun {
+  connections: number;
+  seconds: number;
+  /** Sessions the script initializes and then spreads its tools/call requests over. */
+  sessions: number;
+  /** The proxy processes whose CPU the run is measured against (none: direct). */
+  proxyPids: readonly number[];
+  /** taskset CPU list for wrk itself. */
+  cpus?: string | undefined;
+  /** `Bearer …`, sent with every request. */
+  authorization?: string | undefined;
+}
+
+/** One wrk run (1 thread) against `url`. */
+export function runWrk(url: string, run: WrkRun): Promise<WrkResult> {
+  const { connections, seconds, sessions, proxyPids, cpus, authorization } = run;
   const wrk = wrkBinary();
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', SCRIPT, url, '--', String(sessions), ...(authorization ? [authorization] : [])];
   const [cmd, argv] = cpus !== undefined ? ['taskset', ['-c', cpus, wrk, ...args]] : [wrk, args];
