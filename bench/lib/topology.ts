@@ -155,8 +155,8 @@ export async function startTopology(group: ProcessGroup, o: TopologyOptions): Pr
       start: async () => void floorsBuffered.push(await startFloorProc(group, urls, o.proxyCpus, ['--buffer-request-bodies'], numbered('floor-buffered', floorsBuffered))),
     },
   };
-  // With several processes per target, one of each in turn (the order's first target, its second, …, then
-  // each one's second process): no target has all its processes started before another's first.
+  // With several processes per target: the first process of each target in order, then the second of each,
+  // and so on, so that no target has all its processes started before another's first.
   const order = proxyStartOrder(o.targets, o.startOrder);
   const most = Math.max(0, ...order.map((t) => starters[t]?.count ?? 0));
   for (let i = 0; i < most; i++) {
