@@ -123,12 +123,17 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
   // kind of shared VM vary by a third from one half-minute to the next (README "Figures"). A target's
   // processes each get a slice in its turn; their slices add up to the target's figure.
   const slices = new Map<Target, WrkResult[][]>(o.targets.map((t) => [t, o.connections.map(() => [])]));
+  // The same slices per process (by URL), for the report's per-process figures.
+  const byProcess = new Map<string, WrkResult[][]>();
   for (const [step, c] of o.connections.entries()) {
     for (let s = 0; s < o.slices; s++) {
       for (const target of s % 2 === 0 ? o.targets : [...o.targets].reverse()) {
         for (const { url, pids } of instances(target)) {
           process.stderr.write(`max throughput (wrk, ${c} connections, slice ${s + 1}/${o.slices}) -> ${target} ${url}\n`);
-          slices.get(target)?.[step]?.push(await runWrk(url, { connections: c, seconds: o.seconds, sessions: Math.min(c, 64), proxyPids: pids, cpus: o.otherCpus, authorization: o.authorization }));
+          const slice = await runWrk(url, { connections: c, seconds: o.seconds, sessions: Math.min(c, 64), proxyPids: pids, cpus: o.otherCpus, authorization: o.authorization });
+          slices.get(target)?.[step]?.push(slice);
+          if (!byProcess.has(url)) byProcess.set(url, o.connections.map(() => []));
+          byProcess.get(url)?.[step]?.push(slice);
         }
       }
     }
@@ -138,11 +143,20 @@ async function compareOnce(topo: Topology, o: CompareOptions): Promise<TargetFig
   for (const target of o.targets) {
     const steps = (slices.get(target) ?? []).map(combineSlices);
     const best = steps.reduce((a, b) => (b.rps > a.rps ? b : a));
+    const bestStep = steps.indexOf(best);
+    const mine = instances(target);
+    const processes =
+      mine.length > 1
+        ? mine.map(({ url }) => {
+            const r = combineSlices(byProcess.get(url)?.[bestStep] ?? []);
+            return { url, rps: r.rps, requestsPerProxyCpuSecond: r.requestsPerProxyCpuSecond };
+          })
+        : undefined;
     // New sessions per second: the same script told to want more sessions than it can ever make, so that
     // every request is an initialize (the gateway binds each in Redis).
     const { url, pids } = where(target);
     const sessions = o.newSessions ? await runWrk(url, { connections: 32, seconds: o.seconds, sessions: 1_000_000_000, proxyPids: pids, cpus: o.otherCpus, authorization: o.authorization }) : undefined;
-    figures.push({ target, max: best, ramp: steps, sessions, latency: undefined });
+    figures.push({ target, max: best, ramp: steps, sessions, latency: undefined, ...(processes ? { processes } : {}) });
   }
   const rate = Math.max(50, Math.round((figures.find((f) => f.target === 'gateway')?.max.rps ?? 0) / 2));
   for (const f of figures) {

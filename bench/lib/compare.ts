@@ -11,6 +11,11 @@ export interface TargetFigures {
   /** initialize only: new sessions per second (measured with --new-sessions). */
   sessions: WrkResult | undefined;
   latency: OpenLoopResult | undefined;
+  /**
+   * Each process's own max-throughput figure (bench --processes N, N > 1; at the best connection count):
+   * which process ran slow, which the summed `max` does not show.
+   */
+  processes?: Array<{ url: string; rps: number; requestsPerProxyCpuSecond: number }>;
 }
 
 export interface Ratios {
@@ -59,6 +64,7 @@ export function printComparison(run: number | string, figures: TargetFigures[], 
   ];
   for (const f of figures) {
     const l = f.latency;
+    if (f.processes) lines.push(`  ${f.target} per process, req/CPU-s: ${f.processes.map((p) => p.requestsPerProxyCpuSecond).join(' ')}`);
     lines.push(
       `${f.target.padEnd(14)} ${w(f.max.rps, 8)} ${w(f.sessions?.rps ?? '-', 10)} ${w(f.max.proxyCpuPercent, 11)} ${w(f.max.requestsPerProxyCpuSecond || '-', 10)} ${w(f.max.connections, 6)} ${w(f.max.non200 + f.max.errors, 8)} | ` +
         (l ? `${w(l.rate, 6)} ${w(l.latencyMs.p50, 7)} ${w(l.latencyMs.p90, 7)} ${w(l.latencyMs.p99, 7)} ${w(l.latencyMs.max, 7)}    ${w(l.errors + l.shed, 6)}` : ''),

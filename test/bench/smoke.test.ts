@@ -91,12 +91,18 @@ describe('load harness smoke', { timeout: 400_000 }, () => {
     assert.doesNotMatch(html, /<script|<link|src="http/, 'the page is self-contained');
     const json = JSON.parse(readFileSync(join(out, file.replace(/\.html$/, '.json')), 'utf8')) as {
       summaries: Array<{ kind: string; targets: Record<string, { rps: number }> }>;
-      rounds: Array<{ startOrder: string[]; figures: Array<{ target: string; max: { seconds: number } }> }>;
+      rounds: Array<{ startOrder: string[]; figures: Array<{ target: string; max: { seconds: number; requests: number }; processes?: Array<{ requestsPerProxyCpuSecond: number }> }> }>;
     };
     // --processes 2: each Node proxy's figure is two processes' slices (3 slices each), direct's one set.
     for (const r of json.rounds) {
       const seconds = (t: string) => r.figures.find((f) => f.target === t)?.max.seconds ?? 0;
-      for (const t of ['floor', 'floor-buffered', 'gateway']) assert.ok(seconds(t) > 1.5 * seconds('direct'), `${t}: ${seconds(t)} s of slices against direct's ${seconds('direct')}`);
+      for (const t of ['floor', 'floor-buffered', 'gateway']) {
+        assert.ok(seconds(t) > 1.5 * seconds('direct'), `${t}: ${seconds(t)} s of slices against direct's ${seconds('direct')}`);
+        const procs = r.figures.find((f) => f.target === t)?.processes ?? [];
+        assert.equal(procs.length, 2, `${t}: one figure per process`);
+        for (const p of procs) assert.ok(p.requestsPerProxyCpuSecond > 0, `${t}: each process served and used CPU`);
+      }
+      assert.equal(r.figures.find((f) => f.target === 'direct')?.processes, undefined, 'direct: no per-process figures');
     }
     assert.deepEqual(json.summaries.map((x) => x.kind), ['json', 'sse']);
     // The Node proxies' start order turns from one topology to the next (bench.ts rotatedStartOrder).
