@@ -1,5 +1,6 @@
 // relayResponse on bounded (non-SSE) bodies, over real sockets: a backend server, a relay server that
-// forwards with undici + relayResponse, and a client. Checks each outcome the forwarder acts on.
+// forwards with undici + relayResponse, and a client. Checks each outcome the forwarder acts on, and
+// backpressure for both answer kinds (JSON and SSE).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -74,6 +75,55 @@ describe('relayResponse (bounded bodies)', () => {
     assert.equal(res.body, `{"a":"${big}"}`);
     assert.deepEqual(await waitOutcome(), { result: 'complete' });
   });
+
+  // A client that stops reading must hold the backend back (the relay pauses it and resumes it on 'drain'),
+  // not make the relay buffer the body: 32 MiB is more than the sockets and streams between them can hold.
+  for (const contentType of ['application/json', 'text/event-stream']) {
+    test(`a paused client holds the backend back, and the whole body arrives when it reads again (${contentType})`, async () => {
+      outcomes = [];
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const total = 512 * chunk.length;
+      let written = 0;
+      let backendDone = false;
+      backend = (_req, res) => {
+        res.writeHead(200, { 'content-type': contentType });
+        const pump = () => {
+          while (written < total) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          backendDone = true;
+          res.end();
+        };
+        pump();
+      };
+      let received = 0;
+      const paused = new Promise<IncomingMessage>((resolve) => {
+        const req = httpRequest({ port: relay.port, host: '127.0.0.1', path: '/', agent: false }, (res) => {
+          res.once('data', (c: Buffer) => {
+            received += c.length;
+            res.pause();
+            resolve(res);
+          });
+        });
+        req.end();
+      });
+      const res = await paused;
+      // The backend writes while it can; once every buffer on the way is full it must wait.
+      let before = -1;
+      while (written !== before) {
+        before = written;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(backendDone, false, `the backend wrote all ${total} bytes to a client that reads nothing`);
+      assert.ok(written < total);
+      res.on('data', (c: Buffer) => (received += c.length));
+      res.resume();
+      await once(res, 'end');
+      assert.equal(received, total);
+      assert.deepEqual(await waitOutcome(), { result: 'complete' });
+    });
+  }
 
   test('an empty body (202) completes', async () => {
     outcomes = [];
