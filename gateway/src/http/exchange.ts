@@ -77,10 +77,13 @@ export class Exchange implements Accountable {
     this.#reqId = reqId;
     this.#deps = deps;
     this.span = span;
-    // One 'close' listener for everything that must happen when the response is over or the client left.
-    res.once('close', () => {
+    // One 'close' listener for everything that must happen when the response is over or the client left
+    // ('close' comes once: no once() wrapper). A callback registered by another one still runs.
+    res.on('close', () => {
       const finished = res.writableFinished;
-      for (const fn of this.#onClose.splice(0)) fn(finished);
+      const fns = this.#onClose;
+      for (let i = 0; i < fns.length; i++) (fns[i] as (finished: boolean) => void)(finished);
+      fns.length = 0;
       this.#finish();
     });
   }

@@ -104,7 +104,7 @@ const DIGITS = /^\d{1,15}$/;
 function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.once('end', () => done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+  req.on('end', () => done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
   req.on('error', ignore); // the client went away: its response's 'close' ends the exchange
 }
 const ignore = (): void => undefined;

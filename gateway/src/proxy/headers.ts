@@ -17,16 +17,20 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
-/** Never forwarded upstream: the gateway terminates auth (no token passthrough) and sets its own length. */
-const NEVER_UPSTREAM = new Set(['authorization', 'content-length', 'expect']);
+/**
+ * Not copied upstream: hop-by-hop fields; what the gateway terminates or sets itself (no token passthrough,
+ * its own Content-Length); the X-Forwarded-* fields, which it writes from the client's values below. One
+ * set, one lookup per field (issue 17).
+ */
+const NOT_COPIED_UPSTREAM = new Set([...HOP_BY_HOP, 'authorization', 'content-length', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
-const NONE_LISTED: ReadonlySet<string> = new Set();
 /** The usual values (`keep-alive`, `close`) name only hop-by-hop fields, which go anyway. */
 const ONLY_HOP_BY_HOP = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
 
-function connectionListed(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): ReadonlySet<string> {
+/** The field names a Connection header lists (RFC 9110 §7.6.1); undefined when it lists none but hop-by-hop ones. */
+function connectionListed(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): ReadonlySet<string> | undefined {
   const v = headers.connection;
-  if (v === undefined || (typeof v === 'string' && ONLY_HOP_BY_HOP.has(v))) return NONE_LISTED;
+  if (v === undefined || (typeof v === 'string' && ONLY_HOP_BY_HOP.has(v))) return undefined;
   const out = new Set<string>();
   for (const item of Array.isArray(v) ? v : v ? [v] : []) {
     for (const name of item.split(',')) out.add(name.trim().toLowerCase());
@@ -57,7 +61,9 @@ export function upstreamHeaders(
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
     const value = incoming[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || NEVER_UPSTREAM.has(name) || listed.has(name)) continue;
+    if (value === undefined || NOT_COPIED_UPSTREAM.has(name) || listed?.has(name)) continue;
+    // RFC 7239 Forwarded from an untrusted client could spoof what the backend believes; dropped.
+    if (name === 'forwarded' && !forwarded.trustProxy) continue;
     out[name] = value;
   }
   // Host is kept as the client sent it: a backend that guards against DNS rebinding checks it, and must
@@ -69,9 +75,6 @@ export function upstreamHeaders(
   out['x-forwarded-proto'] = (forwarded.trustProxy && firstValue(incoming['x-forwarded-proto'])) || 'http';
   const fwdHost = (forwarded.trustProxy && firstValue(incoming['x-forwarded-host'])) || host;
   if (fwdHost) out['x-forwarded-host'] = fwdHost;
-  else delete out['x-forwarded-host'];
-  // RFC 7239 Forwarded from an untrusted client could spoof what the backend believes; drop it.
-  if (!forwarded.trustProxy) delete out.forwarded;
   if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
   for (const name in own) out[name] = own[name] as string;
   return out;
@@ -83,7 +86,7 @@ export function downstreamHeaders(upstream: Record<string, string | string[] | u
   const out: OutgoingHttpHeaders = {};
   for (const name in upstream) {
     const value = upstream[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out[name] = value;
   }
   return out;

@@ -83,12 +83,14 @@ function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?
       body.discard();
       fail(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
     });
+    // Listening for 'drain' only while a write is backed up: the usual answer never is (issue 17: every
+    // listener added and removed per response showed as megamorphic loads in Node's EventEmitter).
+    let draining = false;
     const settle = (outcome: RelayOutcome) => {
       if (settled) return;
       settled = true;
       idle.cancel();
-      res.off('drain', onDrain);
-      res.off('close', onClose);
+      if (draining) res.off('drain', onDrain);
       resolve(outcome);
     };
     const fail = (error: unknown) => {
@@ -96,20 +98,28 @@ function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?
       settle({ result: 'upstream-failed', error });
       res.destroy();
     };
-    const onDrain = () => body.resume();
-    const onClose = () => {
+    const onDrain = () => {
+      draining = false;
+      body.resume();
+    };
+    res.on('error', ignore); // reported through 'close'
+    // 'close' comes once (no once() wrapper needed); after settle() it finds nothing left to do.
+    res.on('close', () => {
+      if (settled) return;
       if (res.writableFinished) return settle({ result: 'complete' });
       body.discard();
       settle({ result: 'client-closed' });
-    };
-    res.on('drain', onDrain);
-    res.on('error', ignore); // reported through 'close'
-    res.once('close', onClose);
+    });
     body.attach({
       data: (chunk) => {
         idle.touch();
         tap?.(chunk);
-        return res.write(chunk);
+        if (res.write(chunk)) return true;
+        if (!draining) {
+          draining = true;
+          res.once('drain', onDrain);
+        }
+        return false;
       },
       end: () => res.end(() => settle({ result: 'complete' })),
       error: fail,
@@ -192,11 +202,16 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
     // Set up below once the stream outlives what came with its head (see there).
     let keepAlive: IdleEntry | undefined;
     let opened = false;
-    const onDrain = () => source.resume();
+    // 'drain' is listened for only while a write is backed up (as in relayBody).
+    let draining = false;
+    const onDrain = () => {
+      draining = false;
+      source.resume();
+    };
     const detach = () => {
       detached = true;
       keepAlive?.cancel();
-      res.off('drain', onDrain);
+      if (draining) res.off('drain', onDrain);
     };
     let continuing = false;
     const cut = () => {
@@ -233,9 +248,8 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
       res.on('drain', () => next.resume());
       next.once('end', () => res.end());
     };
-    res.on('drain', onDrain);
     res.on('error', ignore); // the client's socket failing is reported through 'close'
-    res.once('close', () => {
+    res.on('close', () => {
       detach();
       if (!res.writableFinished) {
         settle({ result: 'client-closed' });
@@ -253,7 +267,12 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
         keepAlive?.touch();
         boundary.note(chunk);
         tap?.(chunk);
-        return res.write(chunk);
+        if (res.write(chunk)) return true;
+        if (!draining) {
+          draining = true;
+          res.once('drain', onDrain);
+        }
+        return false;
       },
       end: () => {
         if (continuing || detached) return;
