@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
 import type { Backend } from '../../gateway/src/backends/backend.ts';
 import { ClientAbort } from '../../gateway/src/proxy/client-abort.ts';
-import { relayResponse, type RelayOutcome } from '../../gateway/src/proxy/relay.ts';
+import { relayResponse, type RelayOptions, type RelayOutcome } from '../../gateway/src/proxy/relay.ts';
 import { sendUpstream } from '../../gateway/src/proxy/send.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -28,14 +28,22 @@ describe('relayResponse (bounded bodies)', () => {
   let pool: Pool;
   let outcomes: RelayOutcome[] = [];
   let idleMs = 5000;
+  let extraOptions: Partial<RelayOptions> = {};
+  /** The relay's client is gone before the backend's head arrives (the exchange already saw 'close'). */
+  let clientGoneFirst = false;
 
   before(async () => {
     upstream = await listen((req, res) => backend(req, res));
     pool = new Pool(`http://127.0.0.1:${upstream.port}`);
     relay = await listen((_req, res) => {
-      void sendUpstream({ pool, path: '/' } as Backend, { method: 'GET', headers: {}, body: undefined, clientAbort: new ClientAbort() }, 30_000).then(async (up) => {
-        outcomes.push(await relayResponse(up, res, { sseKeepAliveMs: 0, bodyIdleTimeoutMs: idleMs }));
-      });
+      void (async () => {
+        const up = await sendUpstream({ pool, path: '/' } as Backend, { method: 'GET', headers: {}, body: undefined, clientAbort: new ClientAbort() }, 30_000);
+        if (clientGoneFirst) {
+          res.destroy();
+          await once(res, 'close');
+        }
+        outcomes.push(await relayResponse(up, res, { sseKeepAliveMs: 0, bodyIdleTimeoutMs: idleMs, ...extraOptions }));
+      })();
     });
   });
   after(async () => {
@@ -122,6 +130,32 @@ describe('relayResponse (bounded bodies)', () => {
       await once(res, 'end');
       assert.equal(received, total);
       assert.deepEqual(await waitOutcome(), { result: 'complete' });
+    });
+  }
+
+  // The exchange reports a close that already happened at once; the relay must settle on it (no listener on
+  // the response would ever fire again), throw the backend's answer away, and register no open stream.
+  for (const contentType of ['application/json', 'text/event-stream']) {
+    test(`a client gone before the answer's head settles as client-closed and opens no stream (${contentType})`, async () => {
+      outcomes = [];
+      let opened = 0;
+      let backendSawClose: Promise<unknown> = Promise.resolve();
+      clientGoneFirst = true;
+      extraOptions = { onResponseClose: (fn) => fn(), onStreamOpen: () => void opened++ };
+      backend = (_req, res) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.write(contentType === 'text/event-stream' ? 'event: message\ndata: {}\n\n' : '{"partial":');
+        backendSawClose = once(res, 'close');
+      };
+      try {
+        await get();
+        assert.deepEqual(await waitOutcome(), { result: 'client-closed' });
+        await backendSawClose; // the backend request was aborted, not left open
+        assert.equal(opened, 0);
+      } finally {
+        clientGoneFirst = false;
+        extraOptions = {};
+      }
     });
   }
 

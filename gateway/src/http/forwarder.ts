@@ -131,6 +131,8 @@ export class Forwarder {
     const opts: RelayOptions = {
       sseKeepAliveMs: config.sseKeepAliveMs,
       bodyIdleTimeoutMs: config.upstreamBodyTimeoutMs,
+      // The relay's close handling rides on the exchange's one 'close' listener.
+      onResponseClose: (fn) => ex.onClose(fn),
       onStreamOpen: (stop) => {
         metrics.streamOpened();
         // On shutdown the stream is ended cleanly; the client reconnects to another replica.

@@ -35,6 +35,12 @@ export interface RelayOptions {
   /** Sees the bytes of a non-streaming body as they pass. Must not modify them. */
   bodyTap?: (chunk: Buffer) => void;
   /**
+   * Registers what runs when the client's response closes, through a 'close' listener the caller already has
+   * (the Exchange's); called at once if it closed already. Without it the relay listens on the response itself.
+   * One listener instead of two: with two, Node keeps them in an array and copies it on every emit (issue 17).
+   */
+  onResponseClose?: (fn: () => void) => void;
+  /**
    * A filter the body passes through before anything else (given whether the response is SSE): the legacy
    * endpoint rewrite, the task-handle watch. Its output is what the client receives.
    */
@@ -64,7 +70,7 @@ export function relayResponse(upstream: UpstreamResponse, res: ServerResponse, o
   }
   res.writeHead(upstream.statusCode, headers);
   const filter = opts.bodyFilter?.(sse);
-  if (!sse) return filter ? relayFiltered(upstream.body.readable(), filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts.bodyIdleTimeoutMs, opts.bodyTap);
+  if (!sse) return filter ? relayFiltered(upstream.body.readable(), filter, res, opts.bodyIdleTimeoutMs) : relayBody(upstream.body, res, opts);
 
   return relayStream(upstream.body, filter, res, opts);
 }
@@ -75,11 +81,12 @@ export function relayResponse(upstream: UpstreamResponse, res: ServerResponse, o
  * thrown away (its request aborted) when the client goes away; the client's response is destroyed when the
  * upstream body fails.
  */
-function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?: (chunk: Buffer) => void): Promise<RelayOutcome> {
+function relayBody(body: UpstreamBody, res: ServerResponse, opts: RelayOptions): Promise<RelayOutcome> {
+  const tap = opts.bodyTap;
   return new Promise((resolve) => {
     let settled = false;
     // On the shared wheel of this interval (mcp/sse-keepalive.ts): a timer per response showed in the profile.
-    const idle = idleWheel(idleMs).add(() => {
+    const idle = idleWheel(opts.bodyIdleTimeoutMs).add(() => {
       body.discard();
       fail(Object.assign(new Error('backend went silent inside a response body'), { code: 'GW_BODY_IDLE_TIMEOUT' }));
     });
@@ -104,7 +111,7 @@ function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?
     };
     res.on('error', ignore); // reported through 'close'
     // 'close' comes once (no once() wrapper needed); after settle() it finds nothing left to do.
-    res.on('close', () => {
+    whenClosed(res, opts, () => {
       if (settled) return;
       if (res.writableFinished) return settle({ result: 'complete' });
       body.discard();
@@ -128,6 +135,11 @@ function relayBody(body: UpstreamBody, res: ServerResponse, idleMs: number, tap?
 }
 
 const ignore = (): void => undefined;
+
+function whenClosed(res: ServerResponse, opts: RelayOptions, fn: () => void): void {
+  if (opts.onResponseClose) opts.onResponseClose(fn);
+  else res.on('close', fn);
+}
 
 /** A bounded response through a filter (legacy endpoint rewrite, task watch): pipeline with an idle timer. */
 async function relayFiltered(body: Readable, filter: Transform, res: ServerResponse, idleMs: number): Promise<RelayOutcome> {
@@ -249,7 +261,9 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
       next.once('end', () => res.end());
     };
     res.on('error', ignore); // the client's socket failing is reported through 'close'
-    res.on('close', () => {
+    let closed = false;
+    whenClosed(res, opts, () => {
+      closed = true;
       detach();
       if (!res.writableFinished) {
         settle({ result: 'client-closed' });
@@ -285,7 +299,8 @@ function relayStream(body: UpstreamBody, filter: Transform | undefined, res: Ser
     // An answer that came whole with its head (the SDK servers' usual one event, then the end) is over now:
     // it needs no keep-alives and no stop on shutdown, so it is not registered for them. Registering every
     // answer cost about a tenth of an SSE answer's CPU (issue 17: an A/B against the JSON relay).
-    if (ended) return;
+    // Nor is one whose client is gone already (the close was reported at once: nothing would unregister it).
+    if (ended || closed) return;
     opened = true;
     if (opts.sseKeepAliveMs > 0 && !detached) {
       keepAlive = idleWheel(opts.sseKeepAliveMs).add(() => {
