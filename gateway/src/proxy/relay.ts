@@ -110,7 +110,8 @@ function relayBody(body: UpstreamBody, res: ServerResponse, opts: RelayOptions):
       body.resume();
     };
     res.on('error', ignore); // reported through 'close'
-    // 'close' comes once (no once() wrapper needed); after settle() it finds nothing left to do.
+    // The client's 'close' (through the exchange's listener where there is one) comes once; after settle()
+    // it finds nothing left to do.
     whenClosed(res, opts, () => {
       if (settled) return;
       if (res.writableFinished) return settle({ result: 'complete' });
