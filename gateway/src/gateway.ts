@@ -14,6 +14,7 @@ import type { AuthGuard } from './auth/guard.ts';
 import { HealthChecker } from './backends/health.ts';
 import { BackendRegistry } from './backends/registry.ts';
 import { createDiscovery, type Discovery } from './backends/discovery.ts';
+import { restoreFastPrototypes } from './fast-prototypes.ts';
 import type { GatewayConfig } from './config/options.ts';
 import { AccessLog } from './http/access-log.ts';
 import { Forwarder } from './http/forwarder.ts';
@@ -55,6 +56,8 @@ const RESUME_TIMEOUT_MS = 10_000;
 /** `logs` is where the per-request lines go (the same destination as `logger`'s; stdout by default). */
 export async function startGateway(config: GatewayConfig, logger: Logger, version = 'unknown', logs?: DestinationStream): Promise<RunningGateway> {
   const startedAt = Date.now();
+  // Every import (ioredis among them) has run by now: undo what ioredis did to String.prototype (issue 17).
+  restoreFastPrototypes();
   const instanceId = randomUUID().slice(0, 8);
   const log = logger.child({ instance: instanceId });
   const metrics = createMetrics();
