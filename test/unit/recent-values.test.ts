@@ -13,6 +13,20 @@ test('a value is computed once while remembered; the memory stays bounded and sk
   assert.equal(calls, 5, 'forgotten when the memory filled up');
   const long = 'x'.repeat(300);
   r.get(long);
+  r.get('ab');
   r.get(long);
-  assert.equal(calls, 7, 'values over 256 characters are computed every time');
+  assert.equal(calls, 7, 'values over 256 characters are not remembered beyond the last one');
+});
+
+test('the last value is answered as it was computed, also when values alternate', () => {
+  // New strings each time, as header values are: equal content, not the same object.
+  const fresh = (s: string) => Buffer.from(s).toString();
+  let calls = 0;
+  const r = new RecentValues((v: string) => (calls++, `<${v}>`));
+  assert.equal(r.get(fresh('a')), '<a>');
+  assert.equal(r.get(fresh('a')), '<a>');
+  assert.equal(r.get(fresh('b')), '<b>');
+  assert.equal(r.get(fresh('a')), '<a>');
+  assert.equal(r.get(fresh('b')), '<b>');
+  assert.equal(calls, 2);
 });

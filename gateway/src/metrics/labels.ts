@@ -33,9 +33,18 @@ export const KNOWN_METHODS = new Set([
   'notifications/message',
 ]);
 
+let lastKnownMethod: string | undefined;
+
 /** Label for requests that carry no JSON-RPC method: GET streams, DELETE, JSON-RPC responses. */
 export function methodLabel(httpMethod: string, rpcMethod: string | undefined, isResponse = false): string {
-  if (rpcMethod !== undefined) return KNOWN_METHODS.has(rpcMethod) ? rpcMethod : 'other';
+  if (rpcMethod !== undefined) {
+    // The last known method first, by equality: each request's method is a new string, and a Set lookup
+    // with a new string makes V8 internalize it first (issue 17; see http/recent-values.ts).
+    if (rpcMethod === lastKnownMethod) return lastKnownMethod;
+    if (!KNOWN_METHODS.has(rpcMethod)) return 'other';
+    lastKnownMethod = rpcMethod;
+    return rpcMethod;
+  }
   if (isResponse) return 'response';
   if (httpMethod === 'GET') return 'stream';
   if (httpMethod === 'DELETE') return 'session/delete';

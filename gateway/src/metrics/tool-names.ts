@@ -12,6 +12,8 @@ export class ToolNames {
   readonly #learned = new Set<string>();
   readonly #firstSeen = new Set<string>();
   readonly #firstSeenLimit: number;
+  /** The last name labelled as itself. */
+  #lastOwn: string | undefined = undefined;
 
   constructor(firstSeenLimit: number) {
     this.#firstSeenLimit = firstSeenLimit;
@@ -23,9 +25,15 @@ export class ToolNames {
 
   label(name: string | undefined): string {
     if (name === undefined) return '';
-    if (this.#learned.has(name) || this.#firstSeen.has(name)) return name;
-    if (name.length > MAX_NAME_LENGTH || this.#firstSeen.size >= this.#firstSeenLimit) return 'other';
-    this.#firstSeen.add(name);
+    // A name labelled as itself stays so (the sets only grow), so the last one is checked first, by equality:
+    // a Set lookup with each request's new string costs V8 an internalization (issue 17). It is returned
+    // rather than `name`: V8 has internalized it already, so it is a cheap key further on.
+    if (name === this.#lastOwn) return this.#lastOwn;
+    if (!this.#learned.has(name) && !this.#firstSeen.has(name)) {
+      if (name.length > MAX_NAME_LENGTH || this.#firstSeen.size >= this.#firstSeenLimit) return 'other';
+      this.#firstSeen.add(name);
+    }
+    this.#lastOwn = name;
     return name;
   }
 

@@ -24,13 +24,18 @@ const HOP_BY_HOP = new Set([
  */
 const NOT_COPIED_UPSTREAM = new Set([...HOP_BY_HOP, 'authorization', 'content-length', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
-/** The usual values (`keep-alive`, `close`) name only hop-by-hop fields, which go anyway. */
-const ONLY_HOP_BY_HOP = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
+/**
+ * The usual values (`keep-alive`, `close`) name only hop-by-hop fields, which go anyway. Compared, not looked
+ * up in a Set: a Set lookup with the parser's new string costs V8 an internalization (issue 17).
+ */
+function onlyHopByHop(v: string): boolean {
+  return v === 'keep-alive' || v === 'close' || v === 'Keep-Alive' || v === 'Close';
+}
 
 /** The field names a Connection header lists (RFC 9110 §7.6.1); undefined when it lists none but hop-by-hop ones. */
 function connectionListed(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): ReadonlySet<string> | undefined {
   const v = headers.connection;
-  if (v === undefined || (typeof v === 'string' && ONLY_HOP_BY_HOP.has(v))) return undefined;
+  if (v === undefined || (typeof v === 'string' && onlyHopByHop(v))) return undefined;
   const out = new Set<string>();
   for (const item of Array.isArray(v) ? v : v ? [v] : []) {
     for (const name of item.split(',')) out.add(name.trim().toLowerCase());
