@@ -9,6 +9,7 @@
 import { pino, type DestinationStream } from 'pino';
 import { isoTimeCached } from '../logger.ts';
 import { shortIdPrefix } from '../routing/session-directory.ts';
+import { RecentValues } from './recent-values.ts';
 import { accountPending } from './response-accounting.ts';
 
 export interface AccessLine {
@@ -39,6 +40,9 @@ function shortIdJson(id: string): string {
   return `${JSON.stringify(shortIdPrefix(id)).slice(0, -1)}\\u2026"`;
 }
 
+/** `v` as a JSON string literal. */
+const quote = (v: string): string => JSON.stringify(v);
+
 const INFO = pino.levels.values.info as number;
 /**
  * Lines per batch (about 64 KiB). To a file, each batch is one write (a thread-pool round trip); a pipe is
@@ -57,6 +61,13 @@ export class AccessLog {
   /** `,"pid":N,"instance":"…"`: the bindings every line repeats. */
   readonly #bindings: string;
   readonly #pending: string[] = [];
+  /**
+   * The JSON literals of the fields whose values repeat from line to line: JSON.stringify is a call into the
+   * runtime each time, about 480 instructions (issue 17, callgrind), a remembered value a comparison.
+   */
+  readonly #methodJson = new RecentValues(quote);
+  readonly #toolJson = new RecentValues(quote);
+  readonly #backendJson = new RecentValues(quote);
   #timer: NodeJS.Timeout | undefined;
   readonly #onExit = (): void => {
     accountPending(); // responses that ended in this last turn write their lines first
@@ -99,13 +110,13 @@ export class AccessLog {
     // method (an HTTP token), and the gateway's own words (route, error code, outcome). Escaped: the auth reason,
     // and what a client or an operator chose (JSON-RPC method, tool, session and task ids, backend id).
     let s = `{"level":"info"${isoTimeCached()}${this.#bindings},"reqId":"${l.reqId}","http":"${l.http}"`;
-    if (l.method !== undefined) s += `,"method":${JSON.stringify(l.method)}`;
+    if (l.method !== undefined) s += `,"method":${this.#methodJson.get(l.method)}`;
     s += `,"status":${l.status},"ms":${l.ms}`;
     if (l.rpc !== undefined) s += `,"rpc":"${l.rpc}"`;
-    if (l.tool !== undefined) s += `,"tool":${JSON.stringify(l.tool)}`;
+    if (l.tool !== undefined) s += `,"tool":${this.#toolJson.get(l.tool)}`;
     if (l.sessionId !== undefined) s += `,"session":${shortIdJson(l.sessionId)}`;
     if (l.taskId !== undefined) s += `,"task":${shortIdJson(l.taskId)}`;
-    if (l.backend !== undefined) s += `,"backend":${JSON.stringify(l.backend)}`;
+    if (l.backend !== undefined) s += `,"backend":${this.#backendJson.get(l.backend)}`;
     if (l.route !== undefined) s += `,"route":"${l.route}"`;
     if (l.error !== undefined) s += `,"error":"${l.error}"`;
     if (l.outcome !== undefined) s += `,"outcome":"${l.outcome}"`;
