@@ -30,6 +30,13 @@ test('content negotiation per the Streamable HTTP transport', () => {
   assert.equal(isJsonContentType('application/json; charset=utf-8'), true);
   assert.equal(isJsonContentType('text/plain'), false);
   assert.equal(isJsonContentType(undefined), false);
+  // Verdicts are remembered per value (the last one first): alternating values keep their own.
+  for (let i = 0; i < 3; i++) {
+    assert.equal(acceptsPostResponse('application/json, text/event-stream'), true);
+    assert.equal(acceptsPostResponse('application/json'), false);
+    assert.equal(isJsonContentType('text/plain'), false);
+    assert.equal(isJsonContentType('application/json'), true);
+  }
 });
 
 test('upstream headers: hop-by-hop and Authorization dropped, MCP headers and Host kept, X-Forwarded-* set', () => {

@@ -129,14 +129,16 @@ export interface RequestTarget {
 
 /** Mcp-Method and Mcp-Name: the headers the gateway routes by, so a repetition of either is refused. */
 const ROUTED_HEADERS: readonly string[] = [H.METHOD, H.NAME];
-const ROUTED_LENGTHS = new Set(ROUTED_HEADERS.map((n) => n.length));
+const [METHOD_LENGTH, NAME_LENGTH] = [H.METHOD.length, H.NAME.length];
 
 function repeatedRoutingHeader(raw: readonly string[]): string | undefined {
   let seen: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const rawName = raw[i] as string;
-    // Lower-cased only when its length could match (a copy per header field showed in the profile).
-    if (!ROUTED_LENGTHS.has(rawName.length)) continue;
+    // Lower-cased only when its length could match (a copy per header field showed in the profile); two
+    // comparisons rather than a Set lookup per field (issue 17).
+    const length = rawName.length;
+    if (length !== METHOD_LENGTH && length !== NAME_LENGTH) continue;
     const name = rawName.toLowerCase();
     if (!ROUTED_HEADERS.includes(name)) continue;
     seen ??= new Set<string>();

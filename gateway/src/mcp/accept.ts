@@ -9,26 +9,30 @@ function parseMediaTypes(header: string): readonly string[] {
   return header.split(',').map((part) => (part.split(';')[0] ?? '').trim().toLowerCase());
 }
 
-/** Parsed lists of the Accept / Content-Type values seen lately (http/recent-values.ts). */
-const parsed = new RecentValues(parseMediaTypes);
-const NONE: readonly string[] = [];
-
-function mediaTypes(header: string | undefined): readonly string[] {
-  return header ? parsed.get(header) : NONE;
-}
-
-export function acceptsPostResponse(accept: string | undefined): boolean {
-  const types = mediaTypes(accept);
+/**
+ * The verdicts for the Accept / Content-Type values seen lately (http/recent-values.ts): a client sends the
+ * same values on every request, so each is parsed and judged once, not on each request.
+ */
+const postVerdicts = new RecentValues((accept) => {
+  const types = parseMediaTypes(accept);
   // A wildcard is passed on: the backend decides, as it would without the gateway.
   if (types.includes('*/*')) return true;
   return types.includes('application/json') && types.includes('text/event-stream');
+});
+const streamVerdicts = new RecentValues((accept) => {
+  const types = parseMediaTypes(accept);
+  return types.includes('text/event-stream') || types.includes('*/*') || types.includes('text/*');
+});
+const jsonVerdicts = new RecentValues((contentType) => parseMediaTypes(contentType)[0] === 'application/json');
+
+export function acceptsPostResponse(accept: string | undefined): boolean {
+  return accept ? postVerdicts.get(accept) : false;
 }
 
 export function acceptsEventStream(accept: string | undefined): boolean {
-  const types = mediaTypes(accept);
-  return types.includes('text/event-stream') || types.includes('*/*') || types.includes('text/*');
+  return accept ? streamVerdicts.get(accept) : false;
 }
 
 export function isJsonContentType(contentType: string | undefined): boolean {
-  return mediaTypes(contentType)[0] === 'application/json';
+  return contentType ? jsonVerdicts.get(contentType) : false;
 }
