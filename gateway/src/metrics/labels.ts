@@ -1,5 +1,6 @@
 // Bounded label values. A label fed from client input (method, tool name) goes through one of these so that
 // no client can grow the number of series without limit.
+import { RecentValues } from '../http/recent-values.ts';
 
 /** JSON-RPC methods of MCP (all revisions); anything else is labelled `other`. */
 export const KNOWN_METHODS = new Set([
@@ -33,18 +34,15 @@ export const KNOWN_METHODS = new Set([
   'notifications/message',
 ]);
 
-let lastKnownMethod: string | undefined;
+/**
+ * The label of each method seen lately (http/recent-values.ts: the last one is compared first, since a Set
+ * lookup with each request's new method string costs V8 an internalization; issue 17).
+ */
+const knownMethodLabels = new RecentValues((method) => (KNOWN_METHODS.has(method) ? method : 'other'));
 
 /** Label for requests that carry no JSON-RPC method: GET streams, DELETE, JSON-RPC responses. */
 export function methodLabel(httpMethod: string, rpcMethod: string | undefined, isResponse = false): string {
-  if (rpcMethod !== undefined) {
-    // The last known method first, by equality: each request's method is a new string, and a Set lookup
-    // with a new string makes V8 internalize it first (issue 17; see http/recent-values.ts).
-    if (rpcMethod === lastKnownMethod) return lastKnownMethod;
-    if (!KNOWN_METHODS.has(rpcMethod)) return 'other';
-    lastKnownMethod = rpcMethod;
-    return rpcMethod;
-  }
+  if (rpcMethod !== undefined) return knownMethodLabels.get(rpcMethod);
   if (isResponse) return 'response';
   if (httpMethod === 'GET') return 'stream';
   if (httpMethod === 'DELETE') return 'session/delete';
